@@ -1,0 +1,33 @@
+/**
+ * Small helpers for AbortSignal plumbing. Every listener added here comes with
+ * its own remover, so a wait always undoes its registration when it ends.
+ */
+
+/** Calls `onAbort` once when `signal` aborts; returns a function that removes the listener. */
+export function onAbort(
+  signal: AbortSignal | undefined,
+  onAbort: (reason: unknown) => void,
+): () => void {
+  if (signal === undefined) return noop;
+  const listener = (): void => onAbort(signal.reason);
+  signal.addEventListener("abort", listener, { once: true });
+  return () => signal.removeEventListener("abort", listener);
+}
+
+/**
+ * Aborts `controller` when `parent` aborts (with the parent's reason); returns the
+ * unlink function. When `parent` is already aborted, aborts at once.
+ */
+export function link(parent: AbortSignal | undefined, controller: AbortController): () => void {
+  if (parent === undefined) return noop;
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return noop;
+  }
+  return onAbort(parent, (reason) => controller.abort(reason));
+}
+
+export function noop(): void {}
+
+/** A signal that never aborts, shared (creating AbortControllers is not free). */
+export const neverAborted: AbortSignal = new AbortController().signal;

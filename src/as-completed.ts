@@ -1,0 +1,106 @@
+import { expectSignal } from "./_internal/describe.js";
+import { CancelledError } from "./errors.js";
+import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
+import { isThenable } from "./task.js";
+
+/** Options of {@link asCompleted}. */
+export interface AsCompletedOptions {
+  /** Aborting it cancels everything still running; the loop then throws its reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly value: unknown;
+}
+
+/**
+ * Runs task functions (and awaits promises) concurrently and yields their
+ * results in the order they complete: `asyncio.as_completed` as an async
+ * iterable. The work starts when the loop starts. A failure is thrown from the
+ * loop at its turn; leaving the loop early (`break`, `return`, a throw)
+ * cancels whatever is still running and waits for it before the loop exits.
+ *
+ * @example
+ * ```ts
+ * import { asCompleted } from "aiokit";
+ * for await (const page of asCompleted(urls.map((url) => (signal) => fetchText(url, signal)))) {
+ *   if (page.includes("needle")) break; // cancels the other fetches
+ * }
+ * ```
+ */
+export function asCompleted<const T extends readonly Awaitable<unknown>[] | []>(
+  items: T,
+  options?: AsCompletedOptions,
+): AsyncGenerator<AwaitedOf<T[number]>, void, undefined>;
+export function asCompleted<T>(
+  items: Iterable<Awaitable<T>>,
+  options?: AsCompletedOptions,
+): AsyncGenerator<T, void, undefined>;
+export async function* asCompleted(
+  items: Iterable<Awaitable<unknown>>,
+  options: AsCompletedOptions = {},
+): AsyncGenerator<unknown, void, undefined> {
+  const list = toArray(items, "asCompleted");
+  expectSignal(options.signal);
+  const outer = options.signal;
+  if (outer?.aborted) throw outer.reason;
+  const controller = new AbortController();
+  const outcomes: Outcome[] = [];
+  let read = 0;
+  let running = 0;
+  let wake: (() => void) | undefined;
+  const push = (ok: boolean, value: unknown): void => {
+    running--;
+    outcomes.push({ ok, value });
+    wake?.();
+  };
+  const onAbort = (): void => {
+    controller.abort(outer?.reason);
+    wake?.();
+  };
+  outer?.addEventListener("abort", onAbort, { once: true });
+  let allSettled: Promise<void> = Promise.resolve();
+  try {
+    const pending: Promise<void>[] = [];
+    for (const item of list) {
+      running++;
+      let value: unknown;
+      try {
+        value = typeof item === "function" ? item(controller.signal) : item;
+      } catch (error) {
+        push(false, error);
+        continue;
+      }
+      if (isThenable(value)) {
+        pending.push(
+          Promise.resolve(value).then(
+            (v) => push(true, v),
+            (e: unknown) => push(false, e),
+          ),
+        );
+      } else {
+        push(true, value);
+      }
+    }
+    allSettled = Promise.all(pending).then(() => undefined);
+    for (let yielded = 0; yielded < list.length; yielded++) {
+      while (read === outcomes.length && !outer?.aborted) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      if (outer?.aborted) throw outer.reason;
+      const outcome = outcomes[read] as Outcome;
+      outcomes[read++] = undefined as unknown as Outcome; // let it be collected
+      if (!outcome.ok) throw outcome.value;
+      yield outcome.value;
+    }
+  } finally {
+    if (running > 0)
+      controller.abort(new CancelledError("Cancelled because the asCompleted() loop ended early"));
+    outer?.removeEventListener("abort", onAbort);
+    await allSettled;
+  }
+}

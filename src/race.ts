@@ -1,0 +1,78 @@
+import { expectSignal } from "./_internal/describe.js";
+import { CancelledError } from "./errors.js";
+import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
+import { isThenable } from "./task.js";
+
+/** Options of {@link race}. */
+export interface RaceOptions {
+  /** Aborting it cancels every contender; race then rejects with its reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs contenders concurrently; the first to settle (fulfil or reject) wins.
+ * Unlike `Promise.race`, the losers are cancelled (their shared signal is
+ * aborted) and awaited before `race` returns, so nothing keeps running in the
+ * background.
+ *
+ * @example
+ * ```ts
+ * import { race } from "aiokit";
+ * const fastest = await race([
+ *   (signal) => fetch("https://mirror-a.example/file", { signal }),
+ *   (signal) => fetch("https://mirror-b.example/file", { signal }),
+ * ]);
+ * ```
+ */
+export function race<const T extends readonly Awaitable<unknown>[] | []>(
+  items: T,
+  options?: RaceOptions,
+): Promise<AwaitedOf<T[number]>>;
+export function race<T>(items: Iterable<Awaitable<T>>, options?: RaceOptions): Promise<T>;
+export async function race(
+  items: Iterable<Awaitable<unknown>>,
+  options: RaceOptions = {},
+): Promise<unknown> {
+  const list = toArray(items, "race");
+  expectSignal(options.signal);
+  if (list.length === 0)
+    throw new TypeError("race() needs at least one item: with none, nothing could ever win");
+  const outer = options.signal;
+  if (outer?.aborted) throw outer.reason;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(outer?.reason);
+  outer?.addEventListener("abort", onAbort, { once: true });
+  let winner: { ok: boolean; value: unknown } | undefined;
+  const settle = (ok: boolean, value: unknown): void => {
+    if (winner !== undefined || controller.signal.aborted) return;
+    winner = { ok, value };
+    controller.abort(
+      new CancelledError("Cancelled because another contender of race() settled first"),
+    );
+  };
+  const running = list.map((item) => {
+    let value: unknown;
+    try {
+      value = typeof item === "function" ? item(controller.signal) : item;
+    } catch (error) {
+      settle(false, error);
+      return undefined;
+    }
+    if (!isThenable(value)) {
+      settle(true, value);
+      return undefined;
+    }
+    return Promise.resolve(value).then(
+      (v) => settle(true, v),
+      (e: unknown) => settle(false, e),
+    );
+  });
+  try {
+    await Promise.all(running);
+  } finally {
+    outer?.removeEventListener("abort", onAbort);
+  }
+  if (winner === undefined) throw outer?.reason;
+  if (!winner.ok) throw winner.value;
+  return winner.value;
+}

@@ -1,0 +1,291 @@
+import { expectFunction, expectSignal } from "./_internal/describe.js";
+import { instrument } from "./_internal/instrument.js";
+import { CancelledError, isCancellation, TaskGroupError } from "./errors.js";
+import { Task, type TaskFn, type TaskOwner } from "./task.js";
+
+/** Options of {@link TaskGroup} and {@link taskGroup}. */
+export interface TaskGroupOptions {
+  /** Aborting it cancels every task of the group; the group then rejects with its reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** Shown in errors, logs and the task tree. */
+  readonly name?: string | undefined;
+}
+
+/** Options of {@link TaskGroup.spawn}. */
+export interface SpawnOptions {
+  /** Shown in errors, logs and the task tree (default `Task-<n>`). */
+  readonly name?: string | undefined;
+}
+
+type GroupState = "open" | "closing" | "finished";
+
+/**
+ * A scope that owns concurrent tasks: asyncio's `TaskGroup`, trio's nursery.
+ * No task outlives it. When any task fails, every other task's signal is
+ * aborted, the group waits for **all** of them to settle, then fails with a
+ * {@link TaskGroupError} holding every real error (cancellations are not
+ * errors).
+ *
+ * Prefer {@link taskGroup}, which also cancels the children when the body
+ * throws. With `await using`, the disposer cannot see an error thrown by the
+ * block, so that error does not cancel the children: the group still waits
+ * for them before the error propagates.
+ *
+ * @example
+ * ```ts
+ * import { TaskGroup, sleep } from "aiokit";
+ * {
+ *   await using tg = new TaskGroup({ name: "crawler" });
+ *   tg.spawn((signal) => sleep(100, { signal }));
+ *   tg.spawn(async (signal) => (await fetch(url, { signal })).text());
+ * } // waits here for both tasks; throws TaskGroupError if one failed
+ * ```
+ */
+export class TaskGroup implements AsyncDisposable, TaskOwner {
+  readonly #name: string | undefined;
+  readonly #controller = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  #unlinkOuter: (() => void) | undefined;
+  #state: GroupState = "open";
+  #pending = 0;
+  #spawned = 0;
+  readonly #errors: unknown[] = [];
+  #outerAborted = false;
+  #cancelledByUser = false;
+  #onIdle: (() => void) | undefined;
+  #finishing: Promise<void> | undefined;
+  // Tasks that have their own AbortController, so cancellation can reach them.
+  #head: Task<unknown> | undefined;
+
+  constructor(options: TaskGroupOptions = {}) {
+    expectSignal(options.signal);
+    this.#name = options.name;
+    const outer = options.signal;
+    this.#outer = outer;
+    if (outer?.aborted) {
+      this.#outerAborted = true;
+      this.#controller.abort(outer.reason);
+    } else if (outer !== undefined) {
+      const onAbort = (): void => {
+        this.#outerAborted = true;
+        this.#cancelAll(outer.reason);
+      };
+      outer.addEventListener("abort", onAbort, { once: true });
+      this.#unlinkOuter = () => outer.removeEventListener("abort", onAbort);
+    }
+    instrument?.groupCreated(this, outer);
+  }
+
+  /** The group's name, if it was given one. */
+  get name(): string | undefined {
+    return this.#name;
+  }
+
+  /** Aborted when the group is cancelled: by a failing task, `cancel()`, or the outer signal. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Number of tasks still running. */
+  get pendingCount(): number {
+    return this.#pending;
+  }
+
+  /** Number of tasks spawned so far. */
+  get spawnedCount(): number {
+    return this.#spawned;
+  }
+
+  /** `"open"` (accepting tasks), `"closing"` (waiting for its tasks) or `"finished"`. */
+  get state(): GroupState {
+    return this.#state;
+  }
+
+  /** Errors recorded so far, in the order they happened (a copy). */
+  get errors(): readonly unknown[] {
+    return this.#errors.slice();
+  }
+
+  /** True once the group's signal is aborted. */
+  get cancelled(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /**
+   * Starts `fn(signal)` as a task of this group and returns its {@link Task}.
+   * `fn` starts at once (synchronously, like calling an async function). A
+   * throw or rejection fails the group; it is never an unhandled rejection.
+   * Spawning into a group that is cancelling returns a task that is already
+   * cancelled, without calling `fn`.
+   *
+   * Note: `fn` receives the task's own signal only if it declares a parameter;
+   * a function with none (`() => work()`) shares the group's signal, which
+   * saves an AbortController per task.
+   *
+   * @throws Error when the group has finished.
+   */
+  spawn<T>(fn: TaskFn<T>, options?: SpawnOptions): Task<Awaited<T>> {
+    expectFunction("the task", fn);
+    if (this.#state === "finished") {
+      throw new Error(`Cannot spawn a task in ${this.#label()}: the group has finished`);
+    }
+    const task = new Task<Awaited<T>>(this, options?.name);
+    this.#pending++;
+    this.#spawned++;
+    const signal = this.#controller.signal;
+    if (signal.aborted) task._cancelBeforeStart(signal.reason);
+    else task._start(fn as TaskFn<Awaited<T>>);
+    return task;
+  }
+
+  /**
+   * Cancels the group: aborts the signal of every task (`reason` defaults to a
+   * {@link CancelledError}). As asyncio's `TaskGroup.cancel()`, this is a clean
+   * early exit: once the tasks have settled, the group finishes without an
+   * error. Idempotent.
+   */
+  cancel(reason?: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.#cancelledByUser = true;
+    this.#cancelAll(reason ?? new CancelledError(`${capitalize(this.#label())} was cancelled`));
+  }
+
+  /**
+   * Waits for every task, then settles the group: rejects with
+   * {@link TaskGroupError} when a task failed, with the outer signal's reason
+   * when that aborted, else resolves. After it, the group accepts no new
+   * tasks. Calling it again returns the same promise.
+   */
+  join(): Promise<void> {
+    this.#finishing ??= this.#finish();
+    return this.#finishing;
+  }
+
+  /** `await using tg = new TaskGroup()`: {@link TaskGroup.join} at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.join();
+  }
+
+  /** `<TaskGroup "name" open tasks=2 errors=1 cancelling>`, for logs. */
+  toString(): string {
+    const name = this.#name === undefined ? "" : ` "${this.#name}"`;
+    const cancelling = this.cancelled && this.#state !== "finished" ? " cancelling" : "";
+    return `<TaskGroup${name} ${this.#state} tasks=${this.#pending} errors=${this.#errors.length}${cancelling}>`;
+  }
+
+  /** @internal The body of `taskGroup()` failed with `error`. */
+  _bodyFailed(error: unknown): void {
+    if (isCancellation(error) || (this.signal.aborted && error === this.signal.reason)) return;
+    this.#fail(error, "the body");
+  }
+
+  /** @internal True when the group was cancelled with `cancel()`. */
+  get _cancelledByUser(): boolean {
+    return this.#cancelledByUser;
+  }
+
+  /** @internal */
+  taskSettled(task: Task<unknown>, error: unknown, failed: boolean): void {
+    this.#unlinkTask(task);
+    if (failed) this.#fail(error, `task "${task.name}"`);
+    if (--this.#pending === 0) this.#onIdle?.();
+  }
+
+  /** @internal */
+  taskSignalCreated(task: Task<unknown>): void {
+    task._next = this.#head;
+    if (this.#head !== undefined) this.#head._prev = task;
+    this.#head = task;
+  }
+
+  #unlinkTask(task: Task<unknown>): void {
+    const { _prev: prev, _next: next } = task;
+    if (prev === undefined && next === undefined && this.#head !== task) return;
+    if (prev === undefined) this.#head = next;
+    else prev._next = next;
+    if (next !== undefined) next._prev = prev;
+    task._prev = undefined;
+    task._next = undefined;
+  }
+
+  #fail(error: unknown, who: string): void {
+    this.#errors.push(error);
+    this.#cancelAll(
+      new CancelledError(`Cancelled because ${who} of ${this.#label()} failed`, { cause: error }),
+    );
+  }
+
+  #cancelAll(reason: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    for (let task = this.#head; task !== undefined; task = task._next) task._abort(reason);
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#state === "open") this.#state = "closing";
+    if (this.#pending > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onIdle = resolve;
+      });
+      this.#onIdle = undefined;
+    }
+    this.#state = "finished";
+    this.#unlinkOuter?.();
+    this.#unlinkOuter = undefined;
+    instrument?.groupFinished(this);
+    if (this.#errors.length > 0) throw new TaskGroupError(this.#errors, this.#name);
+    if (this.#outerAborted) throw this.#outer?.reason;
+  }
+
+  #label(): string {
+    return this.#name === undefined ? "the task group" : `task group "${this.#name}"`;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Runs `body(tg)` in a new {@link TaskGroup} and returns the body's value once
+ * every task spawned in it has settled: `async with asyncio.TaskGroup() as tg`
+ * as a function. If the body or any task fails, every task is cancelled and
+ * the group rejects with a {@link TaskGroupError} (after all have settled).
+ * If `options.signal` aborts, every task is cancelled and the group rejects
+ * with the signal's reason.
+ *
+ * When `tg.cancel()` cuts the body itself short (the body rejects with that
+ * cancellation), there is no value to return, so the cancellation is rethrown;
+ * a body that completes returns its value even after `tg.cancel()`.
+ *
+ * @example
+ * ```ts
+ * import { taskGroup } from "aiokit";
+ * const [user, posts] = await taskGroup(async (tg) => {
+ *   const user = tg.spawn((signal) => getJson("/user", signal));
+ *   const posts = tg.spawn((signal) => getJson("/posts", signal));
+ *   return [await user, await posts] as const;
+ * });
+ * ```
+ */
+export async function taskGroup<T>(
+  body: (tg: TaskGroup) => T | PromiseLike<T>,
+  options?: TaskGroupOptions,
+): Promise<Awaited<T>> {
+  expectFunction("the body", body);
+  if (options?.signal?.aborted) throw options.signal.reason;
+  const tg = new TaskGroup(options);
+  let value: Awaited<T> | undefined;
+  let bodyFailed = false;
+  let bodyError: unknown;
+  try {
+    value = await body(tg);
+  } catch (error) {
+    bodyFailed = true;
+    bodyError = error;
+    tg._bodyFailed(error);
+  }
+  await tg.join();
+  if (bodyFailed) throw bodyError;
+  return value as Awaited<T>;
+}

@@ -1,0 +1,233 @@
+import { instrument } from "./_internal/instrument.js";
+import { CancelledError, isCancellation } from "./errors.js";
+
+/** Where a task is in its life. */
+export type TaskState = "pending" | "fulfilled" | "rejected" | "cancelled";
+
+/** The work a task runs: gets the task's `AbortSignal`, returns a value or a promise. */
+export type TaskFn<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/** @internal What a task needs from the group that owns it. */
+export interface TaskOwner {
+  readonly signal: AbortSignal;
+  /** Called once, when the task settles. */
+  taskSettled(task: Task<unknown>, error: unknown, failed: boolean): void;
+  /** Called when the task creates its own AbortController, so group cancellation reaches it. */
+  taskSignalCreated(task: Task<unknown>): void;
+}
+
+let nextId = 1;
+
+/**
+ * A unit of concurrent work owned by a {@link TaskGroup}: asyncio's `Task`.
+ * Awaitable like a promise; rejects with the task's error, or with a
+ * cancellation when it was cancelled. Create one with `tg.spawn(fn)`.
+ *
+ * @example
+ * ```ts
+ * import { taskGroup } from "aiokit";
+ * await taskGroup(async (tg) => {
+ *   const user = tg.spawn((signal) => fetch("/user", { signal }).then((r) => r.json()), { name: "user" });
+ *   console.log(user.name, user.state); // "user" "pending"
+ *   console.log(await user);
+ * });
+ * ```
+ */
+export class Task<T> implements PromiseLike<T> {
+  readonly #id = nextId++;
+  readonly #name: string | undefined;
+  readonly #owner: TaskOwner;
+  #state: TaskState = "pending";
+  #value: T | undefined;
+  #error: unknown;
+  #controller: AbortController | undefined;
+  #cancelReason: unknown;
+  #cancelRequested = false;
+  #settled:
+    | { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void }
+    | undefined;
+
+  /** @internal Links in the owner's list of tasks that have their own signal. */
+  _prev: Task<unknown> | undefined;
+  /** @internal */
+  _next: Task<unknown> | undefined;
+
+  /** @internal Tasks are created by `TaskGroup.spawn`. */
+  constructor(owner: TaskOwner, name: string | undefined) {
+    this.#owner = owner;
+    this.#name = name;
+  }
+
+  /** The name given to `spawn`, or `Task-<n>` as asyncio names them. */
+  get name(): string {
+    return this.#name ?? `Task-${this.#id}`;
+  }
+
+  /** A number unique to this task within the process. */
+  get id(): number {
+    return this.#id;
+  }
+
+  /** `"pending"` until the task's function settles. */
+  get state(): TaskState {
+    return this.#state;
+  }
+
+  /**
+   * The task's own signal: aborted by `task.cancel()`, by its group's
+   * cancellation and by its group's outer signal. Pass it to every `fetch`,
+   * `sleep` or wait inside the task.
+   */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      // Created on first use: an AbortController costs about a kilobyte.
+      this.#controller = new AbortController();
+      const groupSignal = this.#owner.signal;
+      if (this.#cancelRequested) this.#controller.abort(this.#cancelReason);
+      else if (groupSignal.aborted) this.#controller.abort(groupSignal.reason);
+      else if (this.#state === "pending")
+        this.#owner.taskSignalCreated(this as unknown as Task<unknown>);
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * Asks the task to stop: aborts its signal with `reason` (a
+   * {@link CancelledError} by default). The task's group does not fail
+   * because of it; awaiting the task rejects with the cancellation once its
+   * function has settled. A no-op once the task has settled. Idempotent.
+   */
+  cancel(reason?: unknown): void {
+    if (this.#state !== "pending" || this.#cancelRequested) return;
+    this.#cancelRequested = true;
+    this.#cancelReason = reason ?? new CancelledError(`Task "${this.name}" was cancelled`);
+    this.#controller?.abort(this.#cancelReason);
+  }
+
+  /** True once `cancel()` was called (the task may still be running). */
+  get cancelRequested(): boolean {
+    return this.#cancelRequested;
+  }
+
+  /** Awaits the task's outcome, as a promise's `then`. */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#promise().then(onFulfilled, onRejected);
+  }
+
+  /** Awaits the task, handling a rejection, as a promise's `catch`. */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#promise().catch(onRejected);
+  }
+
+  /** Runs `onFinally` once the task has settled, as a promise's `finally`. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.#promise().finally(onFinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Task";
+  }
+
+  /** `<Task "name" pending>`, for logs. */
+  toString(): string {
+    return `<Task "${this.name}" ${this.#state}>`;
+  }
+
+  /** @internal Starts `fn` with the right signal; called once by the owner. */
+  _start(fn: TaskFn<T>): void {
+    instrument?.taskSpawned(this as unknown as Task<unknown>, this.#owner as never);
+    let result: T | PromiseLike<T>;
+    try {
+      // A function that declares no parameter can't see a signal: don't pay for one.
+      result = fn(fn.length === 0 ? this.#owner.signal : this.signal);
+    } catch (error) {
+      this._reject(error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this._fulfill(value),
+        (error: unknown) => this._reject(error),
+      );
+    } else {
+      this._fulfill(result);
+    }
+  }
+
+  /** @internal Settles as cancelled without running (spawned into a cancelled group). */
+  _cancelBeforeStart(reason: unknown): void {
+    this.#cancelRequested = true;
+    this.#cancelReason = reason;
+    this.#finish("cancelled", undefined, reason);
+  }
+
+  /** @internal Aborts the task's own signal because its group is cancelling. */
+  _abort(reason: unknown): void {
+    this.#controller?.abort(reason);
+  }
+
+  /** @internal */
+  _fulfill(value: T): void {
+    this.#finish("fulfilled", value, undefined);
+  }
+
+  /** @internal */
+  _reject(error: unknown): void {
+    this.#finish(this.#isOwnCancellation(error) ? "cancelled" : "rejected", undefined, error);
+  }
+
+  #isOwnCancellation(error: unknown): boolean {
+    if (isCancellation(error)) return true;
+    const own = this.#controller?.signal;
+    if (own?.aborted && own.reason === error) return true;
+    const group = this.#owner.signal;
+    return group.aborted && group.reason === error;
+  }
+
+  #finish(state: TaskState, value: T | undefined, error: unknown): void {
+    if (this.#state !== "pending") return;
+    this.#state = state;
+    this.#value = value;
+    this.#error = error;
+    const settled = this.#settled;
+    if (settled !== undefined) {
+      if (state === "fulfilled") settled.resolve(value as T);
+      else settled.reject(error);
+    }
+    instrument?.taskSettled(this as unknown as Task<unknown>);
+    this.#owner.taskSettled(this as unknown as Task<unknown>, error, state === "rejected");
+  }
+
+  #promise(): Promise<T> {
+    if (this.#settled !== undefined) return this.#settled.promise;
+    let promise: Promise<T>;
+    if (this.#state === "fulfilled") promise = Promise.resolve(this.#value as T);
+    else if (this.#state !== "pending") promise = Promise.reject(this.#error);
+    else {
+      let resolve!: (value: T) => void;
+      let reject!: (error: unknown) => void;
+      promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.#settled = { promise, resolve, reject };
+      return promise;
+    }
+    this.#settled = { promise, resolve: noop, reject: noop };
+    return promise;
+  }
+}
+
+function noop(): void {}
+
+/** True for promises and promise-likes (anything with a callable `then`). */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
