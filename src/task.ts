@@ -138,11 +138,15 @@ export class Task<T> implements PromiseLike<T> {
 
   /** @internal Starts `fn` with the right signal; called once by the owner. */
   _start(fn: TaskFn<T>): void {
-    instrument?.taskSpawned(this as unknown as Task<unknown>, this.#owner as never);
     let result: T | PromiseLike<T>;
     try {
       // A function that declares no parameter can't see a signal: don't pay for one.
-      result = fn(fn.length === 0 ? this.#owner.signal : this.signal);
+      const signal = fn.length === 0 ? this.#owner.signal : this.signal;
+      if (instrument === undefined) result = fn(signal);
+      else {
+        instrument.taskSpawned(this as unknown as Task<unknown>, this.#owner as never);
+        result = instrument.runTask(this as unknown as Task<unknown>, () => fn(signal));
+      }
     } catch (error) {
       this._reject(error);
       return;

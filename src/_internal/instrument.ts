@@ -7,10 +7,18 @@ import type { Task } from "../task.js";
 import type { TaskGroup } from "../task-group.js";
 
 export interface Instrument {
+  /** A group was created; `parent` is the signal it was given (a task's or a group's, if any). */
   groupCreated(group: TaskGroup, parent: AbortSignal | undefined): void;
   groupFinished(group: TaskGroup): void;
   taskSpawned(task: Task<unknown>, group: TaskGroup): void;
   taskSettled(task: Task<unknown>): void;
+  /** A task created its own signal (lazily), so a group given that signal can name the task as its parent. */
+  taskSignalCreated(task: Task<unknown>, signal: AbortSignal): void;
+  /**
+   * Runs a task's function: the instrument may wrap the call (for example in an
+   * AsyncLocalStorage context, so it knows which task is running after awaits).
+   */
+  runTask<R>(task: Task<unknown>, start: () => R): R;
 }
 
 export let instrument: Instrument | undefined;
