@@ -2,7 +2,7 @@
  * Issue 2: the cost of a task. 1,000,000 no-op async calls awaited with
  * Promise.all (the baseline), spawned in one TaskGroup, and gathered.
  */
-import { TaskGroup, gather, taskGroup } from "../../src/index.js";
+import { gather, TaskGroup, taskGroup } from "../../src/index.js";
 import type { BenchSuite } from "../harness.js";
 
 const N = 1_000_000;
