@@ -8,22 +8,46 @@
  * was granted a value always receives it, even if its signal aborts in the same
  * tick; a waiter whose signal aborted first is already gone and never takes
  * the value. That is the whole of "cancellation is atomic".
+ *
+ * A waiter may carry `data` (a blocked `Queue.put` carries its item): the
+ * waker reads it with `peekData()` and then wakes or rejects that waiter, all
+ * in the same synchronous step, so the hand-over cannot be torn by an abort.
  */
 
-interface Waiter<T> {
-  prev: Waiter<T> | undefined;
-  next: Waiter<T> | undefined;
+import { describe } from "./describe.js";
+
+/**
+ * The start of every waiting operation: a rejected promise when `signal` is
+ * not an AbortSignal (TypeError) or is already aborted (its reason), else
+ * undefined. Waits refuse an aborted signal even when they could complete at
+ * once, so "aborted" always means "nothing happened".
+ */
+export function refuseWait(signal: unknown): Promise<never> | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    return Promise.reject(
+      new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`),
+    );
+  }
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return undefined;
+}
+
+interface Waiter<T, D> {
+  prev: Waiter<T, D> | undefined;
+  next: Waiter<T, D> | undefined;
   resolve: (value: T) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  data: D;
   /** False once woken, rejected or removed. */
   queued: boolean;
 }
 
-export class WaitQueue<T> {
-  #head: Waiter<T> | undefined;
-  #tail: Waiter<T> | undefined;
+export class WaitQueue<T, D = undefined> {
+  #head: Waiter<T, D> | undefined;
+  #tail: Waiter<T, D> | undefined;
   #size = 0;
 
   /** Number of waiters queued now. */
@@ -35,17 +59,19 @@ export class WaitQueue<T> {
    * Queues a waiter and returns the promise it waits on. When `signal` aborts
    * first, the waiter leaves the queue at once and the promise rejects with the
    * signal's reason; an already-aborted signal rejects without queueing.
+   * `data` rides along with the waiter (see {@link WaitQueue.peekData}).
    */
-  wait(signal?: AbortSignal): Promise<T> {
+  wait(signal?: AbortSignal, data?: D): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter<T> = {
+      const waiter: Waiter<T, D> = {
         prev: this.#tail,
         next: undefined,
         resolve,
         reject,
         signal,
         onAbort: undefined,
+        data: data as D,
         queued: true,
       };
       if (this.#tail === undefined) this.#head = waiter;
@@ -61,6 +87,11 @@ export class WaitQueue<T> {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
     });
+  }
+
+  /** The `data` of the first waiter (undefined when nobody waits: check `size`). */
+  peekData(): D | undefined {
+    return this.#head?.data;
   }
 
   /** Wakes the first waiter with `value`; false when nobody waits. */
@@ -79,18 +110,23 @@ export class WaitQueue<T> {
     return count;
   }
 
+  /** Rejects the first waiter with `reason`; false when nobody waits. */
+  rejectOne(reason: unknown): boolean {
+    const waiter = this.#head;
+    if (waiter === undefined) return false;
+    this.#unlink(waiter);
+    waiter.reject(reason);
+    return true;
+  }
+
   /** Rejects every waiter queued now with `reason`; returns how many. */
   rejectAll(reason: unknown): number {
     let count = 0;
-    for (let waiter = this.#head; waiter !== undefined; waiter = this.#head) {
-      this.#unlink(waiter);
-      waiter.reject(reason);
-      count++;
-    }
+    while (this.rejectOne(reason)) count++;
     return count;
   }
 
-  #unlink(waiter: Waiter<T>): void {
+  #unlink(waiter: Waiter<T, D>): void {
     waiter.queued = false;
     if (waiter.prev === undefined) this.#head = waiter.next;
     else waiter.prev.next = waiter.next;
@@ -98,6 +134,7 @@ export class WaitQueue<T> {
     else waiter.next.prev = waiter.prev;
     waiter.prev = undefined;
     waiter.next = undefined;
+    waiter.data = undefined as D;
     this.#size--;
     if (waiter.onAbort !== undefined) {
       waiter.signal?.removeEventListener("abort", waiter.onAbort);
