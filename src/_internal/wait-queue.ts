@@ -33,16 +33,31 @@ export function refuseWait(signal: unknown): Promise<never> | undefined {
   return undefined;
 }
 
-interface Waiter<T, D> {
-  prev: Waiter<T, D> | undefined;
-  next: Waiter<T, D> | undefined;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
+// A queued caller. It is its own abort listener (`handleEvent`), so a wait
+// allocates no closure beyond the promise's own.
+class Waiter<T, D> {
+  prev: Waiter<T, D> | undefined = undefined;
+  next: Waiter<T, D> | undefined = undefined;
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+  /** The queue while queued; undefined once woken, rejected or removed. */
+  queue: WaitQueue<T, D> | undefined;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
   data: D;
-  /** False once woken, rejected or removed. */
-  queued: boolean;
+
+  constructor(queue: WaitQueue<T, D>, signal: AbortSignal | undefined, data: D) {
+    this.queue = queue;
+    this.signal = signal;
+    this.data = data;
+  }
+
+  handleEvent(): void {
+    const queue = this.queue;
+    if (queue === undefined) return;
+    const signal = this.signal as AbortSignal;
+    queue._remove(this);
+    this.reject(signal.reason);
+  }
 }
 
 export class WaitQueue<T, D = undefined> {
@@ -63,30 +78,18 @@ export class WaitQueue<T, D = undefined> {
    */
   wait(signal?: AbortSignal, data?: D): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter<T, D> = {
-        prev: this.#tail,
-        next: undefined,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-        data: data as D,
-        queued: true,
-      };
-      if (this.#tail === undefined) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#size++;
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          if (!waiter.queued) return;
-          this.#unlink(waiter);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
+    const waiter = new Waiter<T, D>(this, signal, data as D);
+    const promise = new Promise<T>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    waiter.prev = this.#tail;
+    if (this.#tail === undefined) this.#head = waiter;
+    else this.#tail.next = waiter;
+    this.#tail = waiter;
+    this.#size++;
+    signal?.addEventListener("abort", waiter, { once: true });
+    return promise;
   }
 
   /** The `data` of the first waiter (undefined when nobody waits: check `size`). */
@@ -98,7 +101,7 @@ export class WaitQueue<T, D = undefined> {
   wakeOne(value: T): boolean {
     const waiter = this.#head;
     if (waiter === undefined) return false;
-    this.#unlink(waiter);
+    this._remove(waiter);
     waiter.resolve(value);
     return true;
   }
@@ -114,7 +117,7 @@ export class WaitQueue<T, D = undefined> {
   rejectOne(reason: unknown): boolean {
     const waiter = this.#head;
     if (waiter === undefined) return false;
-    this.#unlink(waiter);
+    this._remove(waiter);
     waiter.reject(reason);
     return true;
   }
@@ -126,8 +129,9 @@ export class WaitQueue<T, D = undefined> {
     return count;
   }
 
-  #unlink(waiter: Waiter<T, D>): void {
-    waiter.queued = false;
+  /** @internal Unlinks `waiter` and drops its abort listener (for Waiter only). */
+  _remove(waiter: Waiter<T, D>): void {
+    waiter.queue = undefined;
     if (waiter.prev === undefined) this.#head = waiter.next;
     else waiter.prev.next = waiter.next;
     if (waiter.next === undefined) this.#tail = waiter.prev;
@@ -136,9 +140,10 @@ export class WaitQueue<T, D = undefined> {
     waiter.next = undefined;
     waiter.data = undefined as D;
     this.#size--;
-    if (waiter.onAbort !== undefined) {
-      waiter.signal?.removeEventListener("abort", waiter.onAbort);
-      waiter.onAbort = undefined;
+    const signal = waiter.signal;
+    if (signal !== undefined) {
+      waiter.signal = undefined;
+      signal.removeEventListener("abort", waiter);
     }
   }
 }
