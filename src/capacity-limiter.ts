@@ -1,6 +1,6 @@
 import { expectFunction, expectNumber } from "./_internal/describe.js";
 import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
-import type { AcquireOptions } from "./lock.js";
+import type { LockAcquireOptions } from "./lock.js";
 import { createPermit, type Permit, runHolding } from "./permit.js";
 
 /** A snapshot of a {@link CapacityLimiter}, from {@link CapacityLimiter.statistics}. */
@@ -78,7 +78,7 @@ export class CapacityLimiter {
    * {@link Permit}; release it (or `using` it) to give the token back.
    * Rejects with `signal.reason` if `signal` aborts first.
    */
-  acquire(options?: AcquireOptions): Promise<Permit> {
+  acquire(options?: LockAcquireOptions): Promise<Permit> {
     const signal = options?.signal;
     const refused = refuseWait(signal);
     if (refused !== undefined) return refused;
@@ -107,7 +107,7 @@ export class CapacityLimiter {
    * Runs `fn` holding a token and gives it back when `fn` settles. `signal`
    * only bounds the wait for the token.
    */
-  async run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<Awaited<T>> {
+  async run<T>(fn: () => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<Awaited<T>> {
     expectFunction("`fn`", fn);
     return runHolding(this.acquire(options), fn);
   }

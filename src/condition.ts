@@ -1,6 +1,6 @@
 import { describe, expectFunction, expectNumber, expectSignal } from "./_internal/describe.js";
 import { WaitQueue } from "./_internal/wait-queue.js";
-import { type AcquireOptions, Lock, type LockStatistics } from "./lock.js";
+import { Lock, type LockAcquireOptions, type LockStatistics } from "./lock.js";
 import type { Permit } from "./permit.js";
 
 /** Options of {@link Condition.wait} and {@link Condition.waitFor}. */
@@ -68,7 +68,7 @@ export class Condition {
   }
 
   /** Acquires the underlying lock (see {@link Lock.acquire}). */
-  acquire(options?: AcquireOptions): Promise<Permit> {
+  acquire(options?: LockAcquireOptions): Promise<Permit> {
     return this.#lock.acquire(options);
   }
 

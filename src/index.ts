@@ -29,7 +29,7 @@ export { Barrier, type BarrierStatistics, type BarrierWaitOptions } from "./barr
 export { CapacityLimiter, type CapacityLimiterStatistics } from "./capacity-limiter.js";
 export { Condition, type ConditionStatistics, type ConditionWaitOptions } from "./condition.js";
 export { Event, type EventStatistics, type EventWaitOptions } from "./event.js";
-export { type AcquireOptions, Lock, type LockStatistics } from "./lock.js";
+export { Lock, type LockAcquireOptions, type LockStatistics } from "./lock.js";
 export type { Permit } from "./permit.js";
 export {
   LifoQueue,

@@ -2,8 +2,11 @@ import { expectFunction } from "./_internal/describe.js";
 import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
 import { createPermit, type Permit, runHolding } from "./permit.js";
 
-/** Options of `acquire()` and `run()` on locks, semaphores and capacity limiters. */
-export interface AcquireOptions {
+/**
+ * Options of `acquire()` and `run()` on {@link Lock}, {@link Semaphore},
+ * {@link CapacityLimiter} and {@link Condition}.
+ */
+export interface LockAcquireOptions {
   /**
    * Aborting it while the caller waits removes the caller from the queue at
    * once and rejects with the signal's reason; the caller then holds nothing.
@@ -60,7 +63,7 @@ export class Lock {
    * whose `release()` (or `using`) gives the lock back.
    * Rejects with `signal.reason` if `signal` aborts first.
    */
-  acquire(options?: AcquireOptions): Promise<Permit> {
+  acquire(options?: LockAcquireOptions): Promise<Permit> {
     const signal = options?.signal;
     const refused = refuseWait(signal);
     if (refused !== undefined) return refused;
@@ -87,7 +90,7 @@ export class Lock {
    * returns or throws. `signal` only bounds the wait for the lock: pass it to
    * `fn` yourself if the work should stop too.
    */
-  async run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<Awaited<T>> {
+  async run<T>(fn: () => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<Awaited<T>> {
     expectFunction("`fn`", fn);
     return runHolding(this.acquire(options), fn);
   }

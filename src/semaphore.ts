@@ -1,6 +1,6 @@
 import { expectFunction, expectNumber } from "./_internal/describe.js";
 import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
-import type { AcquireOptions } from "./lock.js";
+import type { LockAcquireOptions } from "./lock.js";
 import { createPermit, type Permit, runHolding } from "./permit.js";
 
 /** A snapshot of a {@link Semaphore}, from {@link Semaphore.statistics}. */
@@ -19,8 +19,10 @@ export interface SemaphoreStatistics {
  *
  * Cancellation: a waiter whose signal aborts leaves the queue at once and
  * takes no permit; a waiter granted a permit keeps it even if its signal
- * aborts in the same tick, so permits are never lost (the bug asyncio fixed
- * in 3.11.1, where a cancelled waiter could swallow a wake-up).
+ * aborts in the same tick, so permits are never lost (asyncio's Semaphore
+ * lost wake-ups to cancelled waiters for years: python/asyncio#270, CPython
+ * gh-90155). Granting is a direct hand-off, so a newcomer never overtakes a
+ * waiter.
  *
  * @example
  * ```ts
@@ -55,7 +57,7 @@ export class Semaphore {
    * {@link Permit}; release it (or `using` it) to give the permit back.
    * Rejects with `signal.reason` if `signal` aborts first.
    */
-  acquire(options?: AcquireOptions): Promise<Permit> {
+  acquire(options?: LockAcquireOptions): Promise<Permit> {
     const signal = options?.signal;
     const refused = refuseWait(signal);
     if (refused !== undefined) return refused;
@@ -80,7 +82,7 @@ export class Semaphore {
    * Runs `fn` holding a permit and releases it when `fn` settles. `signal`
    * only bounds the wait for the permit.
    */
-  async run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<Awaited<T>> {
+  async run<T>(fn: () => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<Awaited<T>> {
     expectFunction("`fn`", fn);
     return runHolding(this.acquire(options), fn);
   }

@@ -20,7 +20,7 @@ def rss_bytes() -> int:
 
 
 async def round_trip(maxsize: int, n: int) -> int:
-    queue: asyncio.Queue[int] = asyncio.Queue(maxsize)
+    queue = asyncio.Queue(maxsize)
     total = 0
 
     async def producer() -> None:
@@ -32,9 +32,7 @@ async def round_trip(maxsize: int, n: int) -> int:
         for _ in range(n):
             total += await queue.get()
 
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(producer())
-        tg.create_task(consumer())
+    await asyncio.gather(producer(), consumer())
     return total
 
 
@@ -46,7 +44,8 @@ def main() -> None:
     total = asyncio.run(round_trip(maxsize, n))
     ms = (time.perf_counter() - started) * 1000
     assert total == n * (n - 1) // 2, total
-    # ru_maxrss is in KiB on Linux, bytes on macOS.
+    # ru_maxrss is in KiB on Linux, bytes on macOS; "before" is this process's
+    # RSS after start-up, so peakMb is what the round trip added.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_bytes = peak if sys.platform == "darwin" else peak * 1024
     print(json.dumps({"ms": ms, "peakMb": max(0, peak_bytes - before) / 1e6}))

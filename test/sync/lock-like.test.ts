@@ -6,19 +6,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  type AcquireOptions,
   BoundedSemaphore,
   CancelledError,
   CapacityLimiter,
   Lock,
+  type LockAcquireOptions,
   type Permit,
   Semaphore,
 } from "../../src/index.js";
 import { flush, listeners, track } from "./helpers.js";
 
 interface LockLike {
-  acquire(options?: AcquireOptions): Promise<Permit>;
-  run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<Awaited<T>>;
+  acquire(options?: LockAcquireOptions): Promise<Permit>;
+  run<T>(fn: () => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<Awaited<T>>;
 }
 
 interface Kind {

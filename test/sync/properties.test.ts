@@ -13,7 +13,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import {
-  type AcquireOptions,
   BoundedSemaphore,
   CancelledError,
   CapacityLimiter,
@@ -21,6 +20,7 @@ import {
   getClock,
   LifoQueue,
   Lock,
+  type LockAcquireOptions,
   type Permit,
   PriorityQueue,
   Queue,
@@ -35,7 +35,7 @@ const RUNS = 200;
 // --- semaphores -------------------------------------------------------------
 
 interface PermitSource {
-  acquire(options?: AcquireOptions): Promise<Permit>;
+  acquire(options?: LockAcquireOptions): Promise<Permit>;
 }
 
 interface SemaphoreKind {
