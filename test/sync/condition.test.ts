@@ -162,6 +162,43 @@ describe("Condition", () => {
     assert.equal(cond.statistics().waiting, 0);
   });
 
+  it("waitFor() aborted while waiting rejects with the reason, holding the lock again", async () => {
+    const cond = new Condition();
+    const controller = new AbortController();
+    await cond.acquire();
+    let checks = 0;
+    const waiting = track(
+      cond.waitFor(
+        () => {
+          checks++;
+          return false;
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await flush();
+    controller.abort("timeout");
+    await flush();
+    assert.equal(waiting.status, "rejected");
+    assert.equal(waiting.reason, "timeout");
+    assert.equal(cond.locked, true);
+    assert.equal(checks, 1, "the predicate is not called again after the abort");
+    assert.equal(listeners(controller.signal), 0);
+  });
+
+  it("removes its abort listener when notified", async () => {
+    const cond = new Condition();
+    const controller = new AbortController();
+    await cond.acquire();
+    const waiting = cond.wait({ signal: controller.signal });
+    assert.equal(listeners(controller.signal), 1);
+    await cond.acquire();
+    cond.notify();
+    cond.release();
+    await waiting;
+    assert.equal(listeners(controller.signal), 0);
+  });
+
   it("wait() with an already-aborted signal rejects at once, keeping the lock", async () => {
     const cond = new Condition();
     await cond.acquire();

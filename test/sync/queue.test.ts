@@ -611,6 +611,26 @@ describe("PriorityQueue", () => {
     assert.equal(queue.statistics().unfinishedTasks, 3, "the refused item was never counted");
   });
 
+  it("rejects put() with the error of a custom compare that throws, leaving the queue unchanged", async () => {
+    const boom = new Error("cannot compare");
+    const queue = new PriorityQueue<number>({
+      compare: (a, b) => {
+        if (a === 13 || b === 13) throw boom;
+        return a - b;
+      },
+    });
+    queue.putNowait(2);
+    queue.putNowait(1);
+    await assert.rejects(queue.put(13), (e) => e === boom);
+    assert.throws(
+      () => queue.putNowait(13),
+      (e) => e === boom,
+    );
+    assert.equal(queue.size, 2);
+    assert.equal(queue.statistics().unfinishedTasks, 2);
+    assert.deepEqual([queue.getNowait(), queue.getNowait()], [1, 2]);
+  });
+
   it("rejects a compare that is not a function", () => {
     assert.throws(() => new PriorityQueue({ compare: 1 as unknown as () => number }), {
       name: "TypeError",
