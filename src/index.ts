@@ -22,3 +22,24 @@ export { Task, type TaskFn, type TaskState } from "./task.js";
 export { type SpawnOptions, TaskGroup, type TaskGroupOptions, taskGroup } from "./task-group.js";
 export { moveOnAfter, moveOnAt, type TimeoutOptions, timeout, timeoutAt } from "./timeout.js";
 export { type ReturnWhen, type WaitOptions, type WaitResult, wait } from "./wait.js";
+
+// Synchronization primitives and queues (issue 3)
+
+export { Barrier, type BarrierStatistics, type BarrierWaitOptions } from "./barrier.js";
+export { CapacityLimiter, type CapacityLimiterStatistics } from "./capacity-limiter.js";
+export { Condition, type ConditionStatistics, type ConditionWaitOptions } from "./condition.js";
+export { Event, type EventStatistics, type EventWaitOptions } from "./event.js";
+export { Lock, type LockAcquireOptions, type LockStatistics } from "./lock.js";
+export type { Permit } from "./permit.js";
+export {
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  Queue,
+  type QueueOptions,
+  type QueueShutdownOptions,
+  type QueueStatistics,
+  type QueueWaitOptions,
+} from "./queue.js";
+export { BoundedSemaphore, Semaphore, type SemaphoreStatistics } from "./semaphore.js";
+export { BrokenBarrierError, QueueEmpty, QueueFull, QueueShutDown } from "./sync-errors.js";
