@@ -18,6 +18,7 @@ export { type Awaitable, type AwaitedOf, type GatherOptions, gather } from "./ga
 export { type RaceOptions, race } from "./race.js";
 // Resource management (issue 5)
 export { AsyncExitStack } from "./resource/exit-stack.js";
+export { type ResourceFactory, type ResourceHandle, resource } from "./resource/resource.js";
 export { SuppressedError, type SuppressedErrorConstructor } from "./resource/suppressed-error.js";
 export { type ShieldOptions, shield } from "./shield.js";
 export { type SleepOptions, sleep } from "./sleep.js";
