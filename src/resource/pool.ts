@@ -12,9 +12,11 @@ export type PoolOperation = "create" | "validate" | "destroy";
 /** Options of {@link Pool}. Times are milliseconds. */
 export interface PoolOptions<T> {
   /**
-   * Makes a resource. `signal` aborts when the acquirer that asked for it gives
-   * up (its signal, `acquireTimeout`) or the pool closes; a resource that is
-   * made anyway is kept for the next acquirer (or destroyed once closed).
+   * Makes a resource. An acquirer that finds room creates for itself, and
+   * `signal` aborts when it gives up (its signal, `acquireTimeout`); when room
+   * frees up while others wait, the pool creates for the first in line, and
+   * `signal` aborts only when the pool closes. A resource made after its
+   * acquirer left goes to the next one (or is destroyed once closed).
    */
   readonly create: (signal: AbortSignal) => T | PromiseLike<T>;
   /** Tears a resource down. Its errors go to `onError`; the resource counts as destroyed either way. */
@@ -93,8 +95,8 @@ export interface PoolSlot<T> {
 }
 
 /**
- * What a queued acquirer is woken with: a lease, or the promise of one being
- * created for it (which its promise adopts).
+ * What a queued acquirer is woken with: a lease, or (when a create for the
+ * queue failed) a rejected promise, which its promise adopts.
  */
 type Grant<T> = Lease<T> | Promise<Lease<T>>;
 
@@ -278,6 +280,8 @@ export class Pool<T> implements AsyncDisposable {
   #borrowed = 0;
   /** `acquire()` calls not settled and not in the queue. */
   #acquiring = 0;
+  /** Creates the pool started for its queue (each will serve its first waiter). */
+  #queueCreates = 0;
   #created = 0;
   #destroyed = 0;
   #destroying = 0;
@@ -291,12 +295,10 @@ export class Pool<T> implements AsyncDisposable {
   /** One function for every lease of this pool to end through. */
   readonly #endLease = (slot: PoolSlot<T>, destroy: boolean): Promise<void> => {
     this.#borrowed--;
+    slot.fresh = false;
     if (destroy) return this.#destroySlot(slot, false);
     this.#giveBack(slot);
     return resolved;
-  };
-  readonly #doneAcquiring = (): void => {
-    this.#acquiring--;
   };
 
   /** @throws TypeError or RangeError for a bad option, naming it and the value received. */
@@ -532,32 +534,11 @@ export class Pool<T> implements AsyncDisposable {
     }
   }
 
-  /**
-   * Queues a cancellable acquirer. It leaves the queue as soon as `signal`
-   * aborts; once woken with the promise of a lease being created, it still
-   * gives up at once, and the lease, when it comes, goes back to the pool.
-   */
+  /** Queues a cancellable acquirer; it leaves the queue as soon as `signal` aborts. */
   async #waitInQueue(signal: AbortSignal | undefined): Promise<Lease<T>> {
     this.#acquiring--; // counted in the queue's size meanwhile
-    const granted = this.#queue.wait(signal) as Promise<Lease<T>>;
     try {
-      if (signal === undefined) return await granted;
-      return await new Promise<Lease<T>>((resolve, reject) => {
-        const off = onAbort(signal, (reason) => {
-          granted.then((lease) => this.#giveBackUnused(lease), noop);
-          reject(reason);
-        });
-        granted.then(
-          (lease) => {
-            off();
-            resolve(lease);
-          },
-          (error: unknown) => {
-            off();
-            reject(error);
-          },
-        );
-      });
+      return await (this.#queue.wait(signal) as Promise<Lease<T>>);
     } finally {
       this.#acquiring++;
     }
@@ -621,7 +602,6 @@ export class Pool<T> implements AsyncDisposable {
 
   /** A resource no one holds: to the first waiter, else idle; destroyed when closing or worn out. */
   #giveBack(slot: PoolSlot<T>): void {
-    slot.fresh = false;
     if (this.#state !== "open" || slot.uses >= this.#maxUses) {
       void this.#destroySlot(slot, false);
       return;
@@ -630,6 +610,7 @@ export class Pool<T> implements AsyncDisposable {
       this.#queue.wakeOne(this.#lend(slot));
       return;
     }
+    slot.fresh = false;
     this.#idle.push(slot);
     if (this.#idleTimeout !== Number.POSITIVE_INFINITY) {
       slot.idleSince = getClock().now();
@@ -637,19 +618,50 @@ export class Pool<T> implements AsyncDisposable {
     }
   }
 
-  /** Room under `max` came free: create a resource for the first waiter (or finish closing). */
+  /**
+   * Room under `max` came free: create a resource for each waiter no create
+   * is already running for (or finish closing).
+   */
   #capacityFreed(): void {
     if (this.#state !== "open") {
       this.#checkClosed();
       return;
     }
-    while (this.#count < this.#max && this.#queue.size > 0) {
+    while (this.#count < this.#max && this.#queue.size > this.#queueCreates) {
       this.#count++;
-      this.#acquiring++; // the waiter it wakes is pending until the create settles
-      const created = this.#createFor(undefined);
-      created.then(this.#doneAcquiring, this.#doneAcquiring);
-      this.#queue.wakeOne(created);
+      this.#createForQueue();
     }
+  }
+
+  /**
+   * Creates a resource for whoever is first in line when it is ready; the
+   * waiters stay queued meanwhile (so each can still leave). A failure goes
+   * to the first waiter then, as its acquire's error.
+   */
+  #createForQueue(): void {
+    this.#queueCreates++;
+    const controller = new AbortController();
+    const onClose = (reason: unknown): void => controller.abort(reason);
+    this.#onClose.add(onClose);
+    this.#runCreate(controller.signal).then(
+      (value) => {
+        this.#onClose.delete(onClose);
+        this.#queueCreates--;
+        this.#created++;
+        this.#giveBack({ value, uses: 0, idleSince: 0, fresh: true });
+      },
+      (error: unknown) => {
+        this.#onClose.delete(onClose);
+        this.#queueCreates--;
+        this.#count--;
+        if (this.#state === "open" && this.#queue.size > 0) {
+          this.#queue.wakeOne(Promise.reject(error));
+        } else if (error !== controller.signal.reason) {
+          this.#report(error, "create");
+        }
+        this.#capacityFreed();
+      },
+    );
   }
 
   /**

@@ -498,7 +498,7 @@ describe("Pool", () => {
       assert.equal(pool.stats.size, 0);
     });
 
-    it("an acquirer aborted while woken to wait for a new resource rejects at once; the resource goes to the next", async () => {
+    it("a waiter aborted while a resource is created for the queue leaves at once; the resource goes to the next", async () => {
       let gate = deferred<Res>();
       const { pool } = setup({ max: 1, create: () => gate.promise });
       const first = pool.acquire(); // creates
@@ -509,7 +509,7 @@ describe("Pool", () => {
       const waiting = pool.acquire({ signal: controller.signal });
       const next = pool.acquire();
       await waitIdle();
-      await lease.destroy(); // room frees: a resource is created for `waiting`
+      await lease.destroy(); // room frees: a resource is created for the queue
       await waitIdle();
       controller.abort("stop");
       await assert.rejects(waiting, (e) => e === "stop");
@@ -517,6 +517,90 @@ describe("Pool", () => {
       const got = await next;
       assert.equal(got.value.id, 2);
       await got.release();
+    });
+
+    describe("an abort at every microtask after the hand-over either cancels cleanly or lets the acquire win", () => {
+      /**
+       * `start` makes the acquirer's resource arrive (release, create, validate…);
+       * the abort comes `k` microtasks later. Either way, nothing is lost: a
+       * cancelled acquirer's resource is idle again; a winner holds it.
+       */
+      async function sweep(
+        options: Partial<PoolOptions<Res>>,
+        prepare: (pool: Pool<Res>) => Promise<() => void>,
+      ): Promise<Set<string>> {
+        const outcomes = new Set<string>();
+        for (let k = 0; k < 12; k++) {
+          const { pool } = setup(options);
+          const start = await prepare(pool);
+          const controller = new AbortController();
+          const acquiring = track(pool.acquire({ signal: controller.signal }));
+          await waitIdle();
+          start();
+          for (let i = 0; i < k; i++) await Promise.resolve();
+          controller.abort("late");
+          await waitIdle();
+          assert.equal(acquiring.settled, true, `k=${k}: settled`);
+          if (acquiring.error === undefined) {
+            outcomes.add("won");
+            assert.equal(pool.stats.borrowed, 1, `k=${k}: the winner holds it`);
+            await (acquiring.value as Lease<Res>).release();
+          } else {
+            outcomes.add("cancelled");
+            assert.equal(acquiring.error, "late");
+          }
+          assert.equal(pool.stats.borrowed, 0, `k=${k}: nothing lent`);
+          assert.equal(pool.stats.pending, 0, `k=${k}: nothing pending`);
+          assert.equal(pool.stats.available, pool.stats.size, `k=${k}: all idle`);
+          assert.equal(abortListeners(controller.signal), 0, `k=${k}: listeners`);
+          await pool.close();
+          assert.equal(pool.stats.created, pool.stats.destroyed, `k=${k}: all destroyed`);
+        }
+        return outcomes;
+      }
+
+      it("when a lease is handed over from the queue", async () => {
+        const outcomes = await sweep({ max: 1 }, async (pool) => {
+          const held = await pool.acquire();
+          return () => void held.release();
+        });
+        assert.deepEqual([...outcomes].sort(), ["cancelled", "won"]);
+      });
+
+      it("when its resource is being created", async () => {
+        let gate = deferred<Res>();
+        const outcomes = await sweep({ create: () => gate.promise }, async () => {
+          gate = deferred<Res>();
+          return () => gate.resolve({ id: 1 });
+        });
+        assert.deepEqual([...outcomes].sort(), ["cancelled", "won"]);
+      });
+
+      it("when a resource is created for it after it queued", async () => {
+        let gate = deferred<Res>();
+        const outcomes = await sweep({ max: 1, create: () => gate.promise }, async (pool) => {
+          gate = deferred<Res>();
+          const first = pool.acquire();
+          gate.resolve({ id: 1 });
+          const held = await first;
+          gate = deferred<Res>();
+          return () => {
+            void held.destroy(); // room frees: a new resource is created for the waiter
+            gate.resolve({ id: 2 });
+          };
+        });
+        assert.deepEqual([...outcomes].sort(), ["cancelled", "won"]);
+      });
+
+      it("when its resource is being validated", async () => {
+        let answer = deferred<boolean>();
+        const outcomes = await sweep({ validate: () => answer.promise }, async (pool) => {
+          await (await pool.acquire()).release();
+          answer = deferred<boolean>();
+          return () => answer.resolve(true);
+        });
+        assert.deepEqual([...outcomes].sort(), ["cancelled", "won"]);
+      });
     });
 
     it("removes its abort listeners when it gets a lease", async () => {
@@ -670,6 +754,64 @@ describe("Pool", () => {
       const lease = await second;
       assert.equal(lease.value.id, 2);
       await lease.release();
+    });
+
+    it("a failed create for the queue rejects the first waiter; the next gets a new try", async () => {
+      const gates: Deferred<Res>[] = [];
+      const { pool } = setup({
+        max: 1,
+        create: () => {
+          const gate = deferred<Res>();
+          gates.push(gate);
+          return gate.promise;
+        },
+      });
+      const firstAcquire = pool.acquire();
+      gates[0]?.resolve({ id: 1 });
+      const lease = await firstAcquire;
+      const a = pool.acquire();
+      const b = pool.acquire({ signal: new AbortController().signal });
+      await waitIdle();
+      await lease.destroy();
+      await waitIdle();
+      assert.equal(gates.length, 2, "one create for the queue");
+      assert.equal(pool.stats.pending, 2, "both still wait");
+      gates[1]?.reject(new Error("refused"));
+      await assert.rejects(a, { message: "refused" });
+      await waitIdle();
+      assert.equal(gates.length, 3);
+      gates[2]?.resolve({ id: 3 });
+      const got = await b;
+      assert.equal(got.value.id, 3);
+      await got.release();
+    });
+
+    it("a failed create for the queue with nobody left waiting goes to onError", async () => {
+      const gates: Deferred<Res>[] = [];
+      const { pool, errors } = setup({
+        max: 1,
+        create: () => {
+          const gate = deferred<Res>();
+          gates.push(gate);
+          return gate.promise;
+        },
+      });
+      const firstAcquire = pool.acquire();
+      gates[0]?.resolve({ id: 1 });
+      const lease = await firstAcquire;
+      const controller = new AbortController();
+      const waiting = pool.acquire({ signal: controller.signal });
+      await waitIdle();
+      await lease.destroy();
+      controller.abort("gone");
+      await assert.rejects(waiting);
+      gates[1]?.reject(new Error("refused"));
+      await waitIdle();
+      assert.deepEqual(
+        errors.map(([e, op]) => [(e as Error).message, op]),
+        [["refused", "create"]],
+      );
+      assert.equal(pool.stats.size, 0);
     });
 
     it("with createRetries, tries again and reports each retried failure to onError", async () => {
@@ -1146,7 +1288,7 @@ describe("Pool", () => {
       assert.equal(closing.settled, true);
     });
 
-    it("rejects a waiter woken to wait for a new resource when the pool closes", async () => {
+    it("rejects waiters while a resource is created for the queue, and destroys it", async () => {
       let gate = deferred<Res>();
       const { pool } = setup({ max: 1, create: () => gate.promise });
       const first = pool.acquire();
@@ -1155,7 +1297,7 @@ describe("Pool", () => {
       gate = deferred<Res>();
       const waiting = pool.acquire(); // a plain waiter
       await waitIdle();
-      await lease.destroy(); // wakes `waiting` with a create in progress
+      await lease.destroy(); // a create for the queue starts
       const closing = pool.close();
       await assert.rejects(waiting, PoolClosedError);
       gate.reject(new Error("aborted by close"));
