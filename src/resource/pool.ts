@@ -237,6 +237,10 @@ export class Lease<T> implements AsyncDisposable {
  * - `close()` stops lending, waits for the leases to come back and destroys
  *   everything. It is idempotent; `await using pool = new Pool(…)` calls it.
  *
+ * Note: a lease that is never released keeps its room, and `close()` waits
+ * for it; give `close()` a signal to bound that wait. Errors of `destroy` and
+ * `validate` never reject a caller: pass `onError` to see them.
+ *
  * @example
  * ```ts
  * import { Pool } from "aiokit";

@@ -1340,6 +1340,20 @@ describe("Pool", () => {
     });
   });
 
+  it("infers the resource type from create (a compile-time check)", async () => {
+    const pool = new Pool({
+      create: async () => ({ name: "conn" }),
+      destroy: (conn) => void conn.name,
+      max: 1,
+    });
+    const lease = await pool.acquire();
+    const name: string = lease.value.name;
+    await lease.release();
+    const length: number = await pool.use((conn) => conn.name.length);
+    assert.equal(name, "conn");
+    assert.equal(length, 4);
+  });
+
   it("shows its state in toString()", async () => {
     const { pool } = setup({ max: 3 });
     const lease = await pool.acquire();
