@@ -39,7 +39,10 @@ export interface PoolOptions<T> {
   readonly maxUses?: number | undefined;
   /** `acquire()` rejects with a {@link PoolOverflowError} rather than wait behind this many waiters (default Infinity). */
   readonly maxWaiting?: number | undefined;
-  /** How many more times to call `create` after it fails, for the same acquirer (default 0). */
+  /**
+   * How many more times to call `create` after it fails, for the same acquirer
+   * (default 0). Infinity (until the acquirer gives up) needs a `createRetryDelay`.
+   */
   readonly createRetries?: number | undefined;
   /** Wait this long between such retries (default 0). */
   readonly createRetryDelay?: number | undefined;
@@ -336,6 +339,12 @@ export class Pool<T> implements AsyncDisposable {
     expectNumber("`maxWaiting`", maxWaiting, { min: 0, integer: true, allowInfinity: true });
     expectNumber("`createRetries`", createRetries, { integer: true, allowInfinity: true });
     expectNumber("`createRetryDelay`", createRetryDelay);
+    if (createRetries === Number.POSITIVE_INFINITY && createRetryDelay === 0) {
+      // Endless retries with no pause would spin without ever letting a signal or timer in.
+      throw new RangeError(
+        "Expected `createRetryDelay` to be above 0 when `createRetries` is Infinity, got 0 (number)",
+      );
+    }
     this.#create = create;
     this.#destroy = destroy;
     this.#validate = validate;

@@ -138,8 +138,38 @@ describe("Pool", () => {
         maxUses: Number.POSITIVE_INFINITY,
         maxWaiting: Number.POSITIVE_INFINITY,
         createRetries: Number.POSITIVE_INFINITY,
+        createRetryDelay: 100,
       });
       assert.equal(pool.state, "open");
+    });
+
+    it("refuses endless create retries without a delay (they would never yield)", () => {
+      assert.throws(() => new Pool({ ...base, createRetries: Number.POSITIVE_INFINITY }), {
+        name: "RangeError",
+        message: /`createRetryDelay` to be above 0 when `createRetries` is Infinity/,
+      });
+    });
+
+    it("retries endlessly with a delay until the acquirer gives up", async () => {
+      await withVirtualClock(async (clock) => {
+        let calls = 0;
+        const pool = new Pool({
+          ...base,
+          create: () => {
+            calls++;
+            throw new Error("down");
+          },
+          createRetries: Number.POSITIVE_INFINITY,
+          createRetryDelay: 10,
+          acquireTimeout: 95,
+        });
+        const acquiring = track(pool.acquire());
+        await clock.advance(95);
+        assert.ok(acquiring.error instanceof TimeoutError);
+        assert.equal(calls, 10);
+        assert.equal(clock.pendingTimers, 0);
+        assert.equal(pool.stats.size, 0);
+      });
     });
 
     it("rejects (never throws) a bad signal passed to acquire, use and close", async () => {
