@@ -16,6 +16,20 @@ export {
 } from "./errors.js";
 export { type Awaitable, type AwaitedOf, type GatherOptions, gather } from "./gather.js";
 export { type RaceOptions, race } from "./race.js";
+// Resource management (issue 5)
+export { AsyncExitStack } from "./resource/exit-stack.js";
+export {
+  type AcquireOptions,
+  Lease,
+  Pool,
+  type PoolCloseOptions,
+  type PoolOperation,
+  type PoolOptions,
+  type PoolStats,
+} from "./resource/pool.js";
+export { LeaseReleasedError, PoolClosedError, PoolOverflowError } from "./resource/pool-errors.js";
+export { type ResourceFactory, type ResourceHandle, resource } from "./resource/resource.js";
+export { SuppressedError, type SuppressedErrorConstructor } from "./resource/suppressed-error.js";
 export { type ShieldOptions, shield } from "./shield.js";
 export { type SleepOptions, sleep } from "./sleep.js";
 export { Task, type TaskFn, type TaskState } from "./task.js";
