@@ -227,8 +227,9 @@ function mapSync(
       outer.addEventListener("abort", onAbort, { once: true });
       unlink = () => outer.removeEventListener("abort", onAbort);
     }
+    // Count spawns, not live workers: a worker may finish before the next spawn.
     const most = array === undefined ? concurrency : Math.min(concurrency, length);
-    while (workers < most && !exhausted && !stopped) {
+    for (let spawned = 0; spawned < most && !exhausted && !stopped; spawned++) {
       workers++;
       void worker();
     }
