@@ -299,7 +299,9 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
       if (this.#resolve !== undefined) this.#deliver();
     } else {
       this.#occupied--;
-      this.#pump();
+      if (this.#resolve !== undefined)
+        this.#deliver(); // it may have been the last one
+      else this.#pump();
     }
   }
 

@@ -54,16 +54,16 @@ export type PushSetup<T> = (sink: PushSink<T>) => void | (() => void) | PromiseL
 /** Something that emits events: a DOM `EventTarget` or a Node-style emitter. */
 export type EventSourceLike =
   | {
-      addEventListener(type: string, listener: (event: never) => void): void;
-      removeEventListener(type: string, listener: (event: never) => void): void;
+      addEventListener(type: string, listener: (event: Event) => void): void;
+      removeEventListener(type: string, listener: (event: Event) => void): void;
     }
   | {
-      on(type: string, listener: (...args: never[]) => void): unknown;
-      off(type: string, listener: (...args: never[]) => void): unknown;
+      on(type: string, listener: (...args: unknown[]) => void): unknown;
+      off(type: string, listener: (...args: unknown[]) => void): unknown;
     }
   | {
-      addListener(type: string, listener: (...args: never[]) => void): unknown;
-      removeListener(type: string, listener: (...args: never[]) => void): unknown;
+      addListener(type: string, listener: (...args: unknown[]) => void): unknown;
+      removeListener(type: string, listener: (...args: unknown[]) => void): unknown;
     };
 
 /** Options of `Stream.fromEvent()`. */

@@ -295,11 +295,6 @@ describe("limiter", () => {
   });
 
   it("property: never over the limit, exact counts, FIFO starts among live calls, every call settles", async () => {
-    type Op =
-      | { kind: "call"; duration: number; abortAfter: number | undefined }
-      | { kind: "concurrency"; value: number }
-      | { kind: "clear" }
-      | { kind: "wait"; ms: number };
     const op = fc.oneof(
       {
         weight: 6,
