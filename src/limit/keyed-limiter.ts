@@ -15,6 +15,13 @@ export interface KeyedLimiterOptions {
  * The function {@link keyedLimiter} returns: `limit(key, fn, { signal }?)` runs
  * `fn` when fewer than `perKey` calls with that key, and fewer than
  * `concurrency` calls in all, are running.
+ *
+ * @example
+ * ```ts
+ * const limit: KeyedLimit<string> = keyedLimiter({ perKey: 2, concurrency: 16 });
+ * await limit(tenantId, (signal) => syncTenant(tenantId, { signal }));
+ * console.log(limit.activeCountOf(tenantId), limit.keyCount);
+ * ```
  */
 export interface KeyedLimit<K = unknown> {
   <R>(

@@ -12,6 +12,13 @@ export interface LimitOptions {
 /**
  * The function {@link limiter} returns: `limit(fn, { signal }?)` runs `fn` when
  * fewer than `concurrency` calls are running and resolves to its result.
+ *
+ * @example
+ * ```ts
+ * const limit: Limit = limiter(4);
+ * const user = await limit((signal) => fetchUser(id, { signal }));
+ * console.log(limit.activeCount, limit.pendingCount);
+ * ```
  */
 export interface Limit {
   <R>(fn: (signal: AbortSignal) => R | PromiseLike<R>, options?: LimitOptions): Promise<Awaited<R>>;

@@ -768,7 +768,7 @@ export function stream<T>(source: StreamSource<T>, options?: StreamOptions): Str
  * }
  * ```
  */
-export function merge<const S extends readonly StreamSource<unknown>[]>(
+export function merge<S extends readonly StreamSource<unknown>[]>(
   ...sources: S
 ): Stream<ItemOf<S[number]>> {
   for (const source of sources) {
@@ -797,7 +797,7 @@ export function merge<const S extends readonly StreamSource<unknown>[]>(
  * for await (const [name, score] of zip(names, scores())) console.log(name, score);
  * ```
  */
-export function zip<const S extends readonly StreamSource<unknown>[]>(
+export function zip<S extends readonly StreamSource<unknown>[]>(
   ...sources: S
 ): Stream<{ -readonly [K in keyof S]: ItemOf<S[K]> }> {
   for (const source of sources) {
