@@ -46,11 +46,19 @@ export function closeQuietly(iterator: AsyncIterator<unknown> | Iterator<unknown
   return close(iterator).then(noop, noop);
 }
 
-/** An iterator's iterator, or a TypeError naming what was received. */
+/**
+ * The iterator of an iterable or async iterable, or a TypeError naming what
+ * was received. Strings count only with `strings` (a source may be a string;
+ * flatMap's results may not, as in the TC39 helpers).
+ */
 export function iteratorOf<T>(
   value: unknown,
   what: string,
+  strings = false,
 ): { iterator: AsyncIterator<T> | Iterator<T>; async: boolean } {
+  if (strings && typeof value === "string") {
+    return { iterator: value[Symbol.iterator]() as Iterator<T>, async: false };
+  }
   if (value !== null && (typeof value === "object" || typeof value === "function")) {
     const asyncMethod = (value as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
     if (typeof asyncMethod === "function") {

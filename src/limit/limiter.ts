@@ -26,7 +26,12 @@ export interface Limit {
   readonly activeCount: number;
   /** Calls waiting in the queue now. */
   readonly pendingCount: number;
-  /** Most calls running at once. Setting it higher starts queued calls at once; lower lets running calls finish. */
+  /**
+   * Most calls running at once. Setting it higher starts queued calls at once
+   * (synchronously for the first few hundred in line; calls deeper in a very
+   * long queue start within the same turn of the event loop); setting it
+   * lower lets running calls finish.
+   */
   concurrency: number;
   /**
    * Removes every queued call; each rejects with a {@link CancelledError}.

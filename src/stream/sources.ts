@@ -38,7 +38,7 @@ function isReadableLike(source: unknown): boolean {
 /** Opens one iteration of `source`. */
 export function openSource<T>(source: StreamSource<T>, ctx: Context): AsyncIterator<T> {
   if (isReadableLike(source)) return new ReaderSource(source as unknown as ReadableLike<T>, ctx);
-  const { iterator, async } = iteratorOf<T>(source, "the stream's source");
+  const { iterator, async } = iteratorOf<T>(source, "the stream's source", true);
   if (!async) return new SyncSource(iterator as Iterator<T | PromiseLike<T>>);
   return ctx.signal === undefined
     ? (iterator as AsyncIterator<T>)

@@ -266,6 +266,20 @@ describe("limiter", () => {
       assert.equal(limit.pendingCount, 0);
     });
 
+    it("raising concurrency far starts parked calls too, within the turn", async () => {
+      const limit = limiter(1);
+      const gate = deferred();
+      const calls = Array.from({ length: 5_000 }, () => limit(() => gate.promise));
+      limit.concurrency = 3_000;
+      assert.ok(limit.activeCount > 1, "the ready ones start synchronously");
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(limit.activeCount, 3_000);
+      assert.equal(limit.pendingCount, 2_000);
+      gate.resolve();
+      await Promise.all(calls);
+      assert.equal(limit.activeCount, 0);
+    });
+
     it("handles signals and clearQueue for parked calls", async () => {
       const limit = limiter(1);
       const gate = deferred();

@@ -20,6 +20,7 @@ describe("stream sources", () => {
     assert.deepEqual(await stream(gen()).toArray(), [1, 2]);
     assert.deepEqual(await Stream.from(agen()).toArray(), [3, 4]);
     assert.deepEqual(await stream(stream([5, 6])).toArray(), [5, 6]);
+    assert.deepEqual(await stream("héllo").toArray(), ["h", "é", "l", "l", "o"]);
   });
 
   it("awaits promise items of a sync iterable; a rejected one fails the stream and closes the iterator", async () => {
