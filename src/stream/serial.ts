@@ -16,6 +16,7 @@ import {
 import { isThenable } from "../_internal/thenable.js";
 import type { RateLimiter } from "../limit/rate-limiter.js";
 import { concurrentNext } from "./concurrent.js";
+import { openSource, type StreamSource } from "./sources.js";
 
 /**
  * The life cycle every serial stage shares: one `next()` at a time; an error
@@ -190,7 +191,9 @@ export class FlattenStage<T> extends SerialStage<T> {
         }
         if (outer.done === true || this.done) break;
         try {
-          this.#inner = iteratorOf(outer.value, "the result of flatMap's function").iterator;
+          const value = outer.value;
+          if (typeof value === "string") iteratorOf(value, "the result of flatMap's function");
+          this.#inner = openSource(value as StreamSource<unknown>, this.ctx);
         } catch (error) {
           return await this.fail(error);
         }

@@ -311,6 +311,17 @@ describe("stream concurrency", () => {
       s.toArray({ signal: AbortSignal.abort("already") }),
       (e) => e === "already",
     );
+    // A terminal that completes removes its listener too, also when two signals combine.
+    const done = new AbortController();
+    const own = new AbortController();
+    assert.deepEqual(
+      await stream([1, 2], { signal: own.signal })
+        .map((x) => x, { concurrency: 2 })
+        .toArray({ signal: done.signal }),
+      [1, 2],
+    );
+    assert.equal(getEventListeners(done.signal, "abort").length, 0);
+    assert.equal(getEventListeners(own.signal, "abort").length, 0);
     // The stream itself is fine: a new iteration works.
     assert.deepEqual(
       await stream([1, 2])

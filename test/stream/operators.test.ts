@@ -75,14 +75,20 @@ describe("stream operators", () => {
   });
 
   it("flatMap flattens arrays, iterables, async iterables and streams, and rejects strings", async () => {
-    const out = await stream([1, 2, 3])
+    const out = await stream([1, 2, 3, 4])
       .flatMap((n) => {
         if (n === 1) return [1, 1];
         if (n === 2) return source(2);
-        return stream(new Set([3]));
+        if (n === 3) return stream(new Set([3]));
+        return new ReadableStream<number>({
+          start(controller) {
+            controller.enqueue(4);
+            controller.close();
+          },
+        });
       })
       .toArray();
-    assert.deepEqual(out, [1, 1, 0, 1, 3]);
+    assert.deepEqual(out, [1, 1, 0, 1, 3, 4]);
     await assert.rejects(
       stream(["ab"])
         .flatMap((s) => s as unknown as string[])
@@ -222,6 +228,16 @@ describe("stream operators", () => {
         assert.equal(clock.now(), 150);
         await clock.runAll();
         assert.equal(log.closed, true, "closed once its pending step finished");
+      },
+      { autoAdvance: true },
+    );
+  });
+
+  it("timeout clears its timer after every item (none left when the stream ends in time)", async () => {
+    await withVirtualClock(
+      async (clock) => {
+        assert.deepEqual(await stream(source(3)).timeout(1_000).toArray(), [0, 1, 2]);
+        assert.equal(clock.pendingTimers, 0);
       },
       { autoAdvance: true },
     );
