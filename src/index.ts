@@ -15,6 +15,17 @@ export {
   TimeoutError,
 } from "./errors.js";
 export { type Awaitable, type AwaitedOf, type GatherOptions, gather } from "./gather.js";
+// Throughput: limits, rate limits, retries, streams (issue 4)
+export { type KeyedLimit, type KeyedLimiterOptions, keyedLimiter } from "./limit/keyed-limiter.js";
+export { type Limit, type LimitOptions, limiter } from "./limit/limiter.js";
+export { type MapFn, type MapInput, type MapOptions, map } from "./limit/map.js";
+export {
+  RateLimiter,
+  type RateLimiterAcquireOptions,
+  type RateLimiterOptions,
+  type RateOption,
+} from "./limit/rate-limiter.js";
+export { RetryError, type RetryOptions, retry } from "./limit/retry.js";
 export { type RaceOptions, race } from "./race.js";
 // Resource management (issue 5)
 export { AsyncExitStack } from "./resource/exit-stack.js";
@@ -32,6 +43,28 @@ export { type ResourceFactory, type ResourceHandle, resource } from "./resource/
 export { SuppressedError, type SuppressedErrorConstructor } from "./resource/suppressed-error.js";
 export { type ShieldOptions, shield } from "./shield.js";
 export { type SleepOptions, sleep } from "./sleep.js";
+export type { CatchResult } from "./stream/catch.js";
+export type {
+  EventSourceLike,
+  EventSourceOptions,
+  Overflow,
+  PushSetup,
+  PushSink,
+  PushSourceOptions,
+} from "./stream/push-source.js";
+export type { StreamSource } from "./stream/sources.js";
+export {
+  type ItemOf,
+  merge,
+  Stream,
+  type StreamBatchOptions,
+  type StreamForEachOptions,
+  type StreamMapOptions,
+  type StreamOptions,
+  type StreamTerminalOptions,
+  stream,
+  zip,
+} from "./stream/stream.js";
 export { Task, type TaskFn, type TaskState } from "./task.js";
 export { type SpawnOptions, TaskGroup, type TaskGroupOptions, taskGroup } from "./task-group.js";
 export { moveOnAfter, moveOnAt, type TimeoutOptions, timeout, timeoutAt } from "./timeout.js";
