@@ -223,7 +223,9 @@ export class TaskGroup implements AsyncDisposable {
 
   async #finish(): Promise<void> {
     if (this.#state === "open") this.#state = "closing";
-    if (this.#pending > 0) {
+    // A loop, not an if: between the last task settling and this continuation
+    // running, a callback of that task may spawn another one.
+    while (this.#pending > 0) {
       await new Promise<void>((resolve) => {
         this.#onIdle = resolve;
       });

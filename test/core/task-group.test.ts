@@ -168,6 +168,24 @@ describe("taskGroup", () => {
     assert.equal(ran, false);
   });
 
+  it("does not finish while a task spawned just after the last one settled is pending (rule 2)", async () => {
+    await withVirtualClock(async () => {
+      const tg = new TaskGroup();
+      let lateDone = false;
+      const first = tg.spawn(async () => 1);
+      // Runs after `first` settled but before join() got to look again.
+      void first.then(() =>
+        tg.spawn(async () => {
+          await sleep(10);
+          lateDone = true;
+        }),
+      );
+      await tg.join();
+      assert.equal(lateDone, true);
+      assert.equal(tg.pendingCount, 0);
+    }, auto);
+  });
+
   it("spawn after the group finished throws an error that names the group (rule 4)", async () => {
     let saved: TaskGroup | undefined;
     await taskGroup(
