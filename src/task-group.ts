@@ -50,6 +50,8 @@ export class TaskGroup implements AsyncDisposable {
   #pending = 0;
   #spawned = 0;
   readonly #errors: unknown[] = [];
+  // The error objects in #errors, so one failure rethrown by whoever awaited it is kept once.
+  #seen: WeakSet<object> | undefined;
   #outerAborted = false;
   #cancelledByUser = false;
   #onIdle: (() => void) | undefined;
@@ -209,6 +211,12 @@ export class TaskGroup implements AsyncDisposable {
   }
 
   #fail(error: unknown, who: string): void {
+    if ((typeof error === "object" && error !== null) || typeof error === "function") {
+      // The body or a sibling that awaited a failed task rethrows the same error.
+      this.#seen ??= new WeakSet();
+      if (this.#seen.has(error)) return;
+      this.#seen.add(error);
+    }
     this.#errors.push(error);
     this.#cancelAll(
       new CancelledError(`Cancelled because ${who} of ${this.#label()} failed`, { cause: error }),

@@ -357,6 +357,35 @@ describe("taskGroup", () => {
     }
   });
 
+  it("a failure rethrown by the body or a sibling that awaited the failed task is reported once (rule 6)", async () => {
+    const boom = new Error("boom");
+    const fromBody = await taskGroup(async (tg) => {
+      const task = tg.spawn(async () => {
+        throw boom;
+      });
+      await task;
+    }).catch((e: unknown) => e);
+    assert.ok(fromBody instanceof TaskGroupError);
+    assert.deepEqual(fromBody.errors, [boom]);
+
+    const fromSibling = await taskGroup((tg) => {
+      const task = tg.spawn(() => Promise.reject(boom));
+      tg.spawn(async () => {
+        await task;
+      });
+    }).catch((e: unknown) => e);
+    assert.ok(fromSibling instanceof TaskGroupError);
+    assert.deepEqual(fromSibling.errors, [boom]);
+
+    // Distinct failures still each count, primitives included.
+    const distinct = await taskGroup((tg) => {
+      tg.spawn(() => Promise.reject("same text"));
+      tg.spawn(() => Promise.reject("same text"));
+    }).catch((e: unknown) => e);
+    assert.ok(distinct instanceof TaskGroupError);
+    assert.deepEqual(distinct.errors, ["same text", "same text"]);
+  });
+
   it("cancellations of children are not errors", async () => {
     await withVirtualClock(async () => {
       const error = await taskGroup(async (tg) => {
