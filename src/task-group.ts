@@ -226,7 +226,13 @@ export class TaskGroup implements AsyncDisposable {
   #cancelAll(reason: unknown): void {
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(reason);
-    for (let task = this.#head; task !== undefined; task = task._next) task._abort(reason);
+    // Take each task off the list before aborting it: a task can settle (and
+    // unlink itself) synchronously inside its abort, which would cut a walk
+    // along `_next` short. No task joins the list once the group is aborted.
+    for (let task = this.#head; task !== undefined; task = this.#head) {
+      this.#unlinkTask(task);
+      task._abort(reason);
+    }
   }
 
   async #finish(): Promise<void> {

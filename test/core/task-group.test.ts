@@ -301,6 +301,28 @@ describe("taskGroup", () => {
     }, auto);
   });
 
+  it("tg.cancel() reaches every task even when one settles synchronously on its abort", async () => {
+    await taskGroup((tg) => {
+      const signals: AbortSignal[] = [];
+      for (let i = 0; i < 3; i++) {
+        tg.spawn((signal) => {
+          signals.push(signal);
+          // A thenable that rejects from inside the abort listener, synchronously.
+          return {
+            then(_: unknown, reject: (error: unknown) => void) {
+              signal.addEventListener("abort", () => reject(signal.reason));
+            },
+          } as PromiseLike<never>;
+        });
+      }
+      tg.cancel();
+      assert.deepEqual(
+        signals.map((signal) => signal.aborted),
+        [true, true, true],
+      );
+    });
+  });
+
   it("tg.cancel() and cancel() are idempotent, and spawning into a cancelled group returns a cancelled task", async () => {
     let calls = 0;
     await taskGroup(async (tg) => {
