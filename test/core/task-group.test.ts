@@ -106,6 +106,46 @@ describe("taskGroup", () => {
     );
   });
 
+  it("a task returning a thenable whose then throws fails, instead of throwing from spawn and hanging", async () => {
+    const thrown = new Error("then threw");
+    const fromGetter = new Error("then getter threw");
+    const error = await taskGroup((tg) => {
+      const task = tg.spawn(() => ({
+        then() {
+          throw thrown;
+        },
+      }));
+      assert.equal(task.state, "rejected");
+    }).catch((e: unknown) => e);
+    assert.ok(error instanceof TaskGroupError);
+    assert.deepEqual(error.errors, [thrown]);
+    const error2 = await taskGroup((tg) => {
+      tg.spawn(() => ({
+        get then(): never {
+          throw fromGetter;
+        },
+      }));
+    }).catch((e: unknown) => e);
+    assert.ok(error2 instanceof TaskGroupError);
+    assert.deepEqual(error2.errors, [fromGetter]);
+  });
+
+  it("a thenable that calls back twice settles its task once, with the first outcome", async () => {
+    const tg = new TaskGroup();
+    const task = tg.spawn(
+      () =>
+        ({
+          then(resolve: (value: number) => void, reject: (error: unknown) => void) {
+            resolve(1);
+            resolve(2);
+            reject(new Error("late"));
+          },
+        }) as unknown as PromiseLike<number>,
+    );
+    await tg.join();
+    assert.equal(await task, 1);
+  });
+
   it("never settles while a child is pending, even one that ignores its signal (rule 2)", async () => {
     await withVirtualClock(async (clock) => {
       let settled = false;
