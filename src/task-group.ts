@@ -177,8 +177,12 @@ export class TaskGroup implements AsyncDisposable {
 
   /** @internal The body of `taskGroup()` failed with `error`. */
   _bodyFailed(error: unknown): void {
-    if (isCancellation(error) || (this.signal.aborted && error === this.signal.reason)) return;
-    this.#fail(error, "the body");
+    if (this.signal.aborted && error === this.signal.reason) return;
+    // A body cut short by some other cancellation (say, awaiting a cancelled
+    // task) is leaving too: cancel the children, as asyncio does, without
+    // counting it as a failure.
+    if (isCancellation(error)) this.#cancelAll(error);
+    else this.#fail(error, "the body");
   }
 
   /** @internal True when the group was cancelled with `cancel()`. */
@@ -272,7 +276,10 @@ function capitalize(text: string): string {
  *
  * When `tg.cancel()` cuts the body itself short (the body rejects with that
  * cancellation), there is no value to return, so the cancellation is rethrown;
- * a body that completes returns its value even after `tg.cancel()`.
+ * a body that completes returns its value even after `tg.cancel()`. A body that
+ * rejects with any other cancellation (say, it awaited a cancelled task)
+ * cancels the tasks too, and the group rethrows that cancellation once they
+ * have settled.
  *
  * @example
  * ```ts

@@ -88,6 +88,28 @@ describe("taskGroup", () => {
     }, auto);
   });
 
+  it("a body cut short by a cancellation that is not the group's still cancels the children", async () => {
+    await withVirtualClock(async () => {
+      const log: string[] = [];
+      const error = await taskGroup(async (tg) => {
+        tg.spawn(async (signal) => {
+          try {
+            await sleep(10_000, { signal });
+            log.push("sibling finished");
+          } catch {
+            log.push("sibling cancelled");
+          }
+        });
+        const victim = tg.spawn((signal) => sleep(1_000, { signal }));
+        victim.cancel();
+        await victim; // rejects with the victim's cancellation
+      }).catch((e: unknown) => e);
+      assert.ok(isCancellation(error));
+      assert.ok(!(error instanceof TaskGroupError));
+      assert.deepEqual(log, ["sibling cancelled"]);
+    }, auto);
+  });
+
   it("a synchronous throw from a task or the body is a failure, not a crash", async () => {
     const boom = new Error("sync");
     await assert.rejects(
