@@ -131,6 +131,10 @@ class Gather {
         // Only functions that declare a parameter can see the signal: don't create one otherwise.
         value =
           typeof item === "function" ? item(item.length === 0 ? neverSignal() : this.signal) : item;
+        // A native promise calls back once. Adopt any other thenable as a promise
+        // would, so one that calls back twice counts once and a throwing `then`
+        // fails its item instead of escaping with the other items still running.
+        if (!(value instanceof Promise) && isThenable(value)) value = Promise.resolve(value);
       } catch (error) {
         this.settleOne(i, false, error);
         continue;

@@ -147,6 +147,50 @@ describe("gather", () => {
     }
   });
 
+  it("a thenable that calls back twice counts once: gather still waits for the others", async () => {
+    await withVirtualClock(async () => {
+      const twice = {
+        then(resolve: (value: number) => void, reject: (error: unknown) => void) {
+          resolve(1);
+          resolve(2);
+          reject(new Error("late"));
+        },
+      } as unknown as PromiseLike<number>;
+      const slow = (signal: AbortSignal) => sleep(10, { signal }).then(() => "slow");
+      assert.deepEqual(await gather([twice, slow]), [1, "slow"]);
+      assert.deepEqual(await gather([twice, slow], { settle: true }), [
+        { status: "fulfilled", value: 1 },
+        { status: "fulfilled", value: "slow" },
+      ]);
+    }, auto);
+  });
+
+  it("a thenable whose then throws fails its item: the rest are cancelled and awaited", async () => {
+    await withVirtualClock(async () => {
+      const controller = new AbortController();
+      const boom = new Error("then threw");
+      const log: string[] = [];
+      const error = await gather(
+        [
+          (signal) =>
+            sleep(1_000, { signal }).catch((e: unknown) => {
+              log.push("cancelled");
+              throw e;
+            }),
+          () => ({
+            then(): never {
+              throw boom;
+            },
+          }),
+        ],
+        { signal: controller.signal },
+      ).catch((e: unknown) => e);
+      assert.equal(error, boom);
+      assert.deepEqual(log, ["cancelled"]);
+      assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+    }, auto);
+  });
+
   it("rejects what is not an iterable with a TypeError", async () => {
     await assert.rejects(gather(42 as never), {
       name: "TypeError",
