@@ -66,13 +66,15 @@ export async function* asCompleted(
     for (const item of list) {
       running++;
       let value: unknown;
+      let thenable: boolean;
       try {
         value = typeof item === "function" ? item(controller.signal) : item;
+        thenable = isThenable(value); // reads `then`, whose getter may throw
       } catch (error) {
         push(false, error);
         continue;
       }
-      if (isThenable(value)) {
+      if (thenable) {
         pending.push(
           Promise.resolve(value).then(
             (v) => push(true, v),

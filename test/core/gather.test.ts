@@ -244,6 +244,33 @@ describe("race", () => {
     }, auto);
   });
 
+  it("a thenable whose then getter throws loses as a rejection: the others are cancelled and awaited", async () => {
+    await withVirtualClock(async () => {
+      const controller = new AbortController();
+      const boom = new Error("then getter threw");
+      const log: string[] = [];
+      const error = await race(
+        [
+          (signal) =>
+            sleep(1_000, { signal }).catch(async (e: unknown) => {
+              await sleep(5);
+              log.push("cancelled");
+              throw e;
+            }),
+          () => ({
+            get then(): never {
+              throw boom;
+            },
+          }),
+        ],
+        { signal: controller.signal },
+      ).catch((e: unknown) => e);
+      assert.equal(error, boom);
+      assert.deepEqual(log, ["cancelled"]);
+      assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+    }, auto);
+  });
+
   it("rejects an empty race with a TypeError instead of hanging forever", async () => {
     await assert.rejects(race([]), { name: "TypeError", message: /at least one/ });
   });
