@@ -47,14 +47,22 @@ export function gather<const T extends readonly Awaitable<unknown>[] | []>(
   items: T,
   options?: GatherOptions & { readonly settle?: false | undefined },
 ): Promise<Results<T>>;
+export function gather<const T extends readonly Awaitable<unknown>[] | []>(
+  items: T,
+  options: GatherOptions,
+): Promise<Results<T> | SettledResults<T>>;
 export function gather<A extends Awaitable<unknown>>(
   items: Iterable<A>,
   options: GatherOptions & { readonly settle: true },
 ): Promise<PromiseSettledResult<AwaitedOf<A>>[]>;
 export function gather<A extends Awaitable<unknown>>(
   items: Iterable<A>,
-  options?: GatherOptions,
+  options?: GatherOptions & { readonly settle?: false | undefined },
 ): Promise<AwaitedOf<A>[]>;
+export function gather<A extends Awaitable<unknown>>(
+  items: Iterable<A>,
+  options: GatherOptions,
+): Promise<AwaitedOf<A>[] | PromiseSettledResult<AwaitedOf<A>>[]>;
 export function gather(
   items: Iterable<Awaitable<unknown>>,
   options: GatherOptions = {},
