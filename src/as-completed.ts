@@ -63,7 +63,10 @@ export async function* asCompleted(
   let allSettled: Promise<void> = Promise.resolve();
   try {
     const pending: Promise<void>[] = [];
-    for (const item of list) {
+    // The count taken at the start: the caller's array may grow meanwhile.
+    const total = list.length;
+    for (let i = 0; i < total; i++) {
+      const item = list[i] as Awaitable<unknown>;
       running++;
       let value: unknown;
       let thenable: boolean;
@@ -86,7 +89,7 @@ export async function* asCompleted(
       }
     }
     allSettled = Promise.all(pending).then(() => undefined);
-    for (let yielded = 0; yielded < list.length; yielded++) {
+    for (let yielded = 0; yielded < total; yielded++) {
       while (read === outcomes.length && !outer?.aborted) {
         await new Promise<void>((resolve) => {
           wake = resolve;

@@ -132,7 +132,9 @@ class Gather {
   start(list: readonly Awaitable<unknown>[]): void {
     this.watchOuter();
     const onRejected = (error: unknown): void => this.fail(error);
-    for (let i = 0; i < list.length; i++) {
+    // The count taken at the call: an item may push more into the caller's array.
+    const n = this.results.length;
+    for (let i = 0; i < n; i++) {
       const item = list[i];
       let value: unknown;
       try {
@@ -163,7 +165,7 @@ class Gather {
         this.settleOne(i, true, value);
       }
     }
-    if (list.length === 0) this.done(true);
+    if (n === 0) this.done(true);
   }
 
   settleOne(i: number, ok: boolean, value: unknown): void {

@@ -107,6 +107,18 @@ describe("asCompleted", () => {
     }, auto);
   });
 
+  it("yields what the array held when the loop started, even if it grows meanwhile", async () => {
+    await withVirtualClock(async () => {
+      const items: ((signal: AbortSignal) => Promise<string>)[] = [after(10, "a"), after(20, "b")];
+      const seen: string[] = [];
+      for await (const value of asCompleted(items)) {
+        seen.push(value);
+        items.push(after(5, "never started"));
+      }
+      assert.deepEqual(seen, ["a", "b"]);
+    }, auto);
+  });
+
   it("an outer abort ends the loop with the reason and cancels everything", async () => {
     await withVirtualClock(async () => {
       const controller = new AbortController();

@@ -191,6 +191,22 @@ describe("gather", () => {
     }, auto);
   });
 
+  it("runs the items the array held when called, even if an item adds more", async () => {
+    await withVirtualClock(async () => {
+      let lateCalled = false;
+      const items: ((signal: AbortSignal) => unknown)[] = [
+        () => {
+          items.push(() => {
+            lateCalled = true;
+          });
+          return 1;
+        },
+      ];
+      assert.deepEqual(await gather(items), [1]);
+      assert.equal(lateCalled, false); // not started, so not left running either
+    }, auto);
+  });
+
   it("rejects what is not an iterable with a TypeError", async () => {
     await assert.rejects(gather(42 as never), {
       name: "TypeError",
