@@ -138,9 +138,10 @@ class Gather {
       const item = list[i];
       let value: unknown;
       try {
-        // Only functions that declare a parameter can see the signal: don't create one otherwise.
-        value =
-          typeof item === "function" ? item(item.length === 0 ? neverSignal() : this.signal) : item;
+        // Every function gets the shared signal (one controller per call): one that
+        // declares no parameter may still read it through rest parameters or
+        // `arguments`, as wrappers do.
+        value = typeof item === "function" ? item(this.signal) : item;
         // A native promise calls back once. Adopt any other thenable as a promise
         // would, so one that calls back twice counts once and a throwing `then`
         // fails its item instead of escaping with the other items still running.
@@ -196,12 +197,6 @@ class Gather {
     else if (this.failed) this.reject(this.firstError);
     else this.resolve(this.results);
   }
-}
-
-let sharedNever: AbortSignal | undefined;
-function neverSignal(): AbortSignal {
-  sharedNever ??= new AbortController().signal;
-  return sharedNever;
 }
 
 /** @internal Copies an iterable of work into an array, with a clear error for anything else. */

@@ -53,6 +53,31 @@ describe("gather", () => {
     }, auto);
   });
 
+  it("cancels a function that takes its signal through rest parameters (a wrapper) too", async () => {
+    await withVirtualClock(async () => {
+      const wrap =
+        <A extends unknown[], R>(fn: (...args: A) => R) =>
+        (...args: A): R =>
+          fn(...args); // fn.length is 0
+      const log: string[] = [];
+      const boom = new Error("boom");
+      const error = await gather([
+        wrap((signal: AbortSignal) =>
+          sleep(1_000, { signal }).then(
+            () => log.push("ran to the end"),
+            (e: unknown) => {
+              log.push("cancelled");
+              throw e;
+            },
+          ),
+        ),
+        () => Promise.reject(boom),
+      ]).catch((e: unknown) => e);
+      assert.equal(error, boom);
+      assert.deepEqual(log, ["cancelled"]);
+    }, auto);
+  });
+
   it("with settle: true collects a PromiseSettledResult for every item", async () => {
     const boom = new Error("boom");
     const results = await gather([() => 1, () => Promise.reject(boom), Promise.resolve("x")], {
