@@ -64,16 +64,21 @@ export async function* asCompleted(
   let allSettled: Promise<void> = Promise.resolve();
   try {
     const pending: Promise<void>[] = [];
-    for (const item of list) {
+    // The count taken at the start: the caller's array may grow meanwhile.
+    const total = list.length;
+    for (let i = 0; i < total; i++) {
+      const item = list[i] as Awaitable<unknown>;
       running++;
       let value: unknown;
+      let thenable: boolean;
       try {
         value = typeof item === "function" ? item(controller.signal) : item;
+        thenable = isThenable(value); // reads `then`, whose getter may throw
       } catch (error) {
         push(false, error);
         continue;
       }
-      if (isThenable(value)) {
+      if (thenable) {
         pending.push(
           Promise.resolve(value).then(
             (v) => push(true, v),
@@ -85,7 +90,7 @@ export async function* asCompleted(
       }
     }
     allSettled = Promise.all(pending).then(() => undefined);
-    for (let yielded = 0; yielded < list.length; yielded++) {
+    for (let yielded = 0; yielded < total; yielded++) {
       while (read === outcomes.length && !outer?.aborted) {
         await new Promise<void>((resolve) => {
           wake = resolve;

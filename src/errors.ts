@@ -71,8 +71,9 @@ export class TimeoutError extends DOMException {
 
 /**
  * A task group's failure: `errors` holds every error of its children (and of
- * its body) in the order they happened. Cancellations are not errors and never
- * appear here.
+ * its body) in the order they happened, each error object once (a body or task
+ * that awaited a failed task and rethrew its error does not add it again).
+ * Cancellations are not errors and never appear here.
  *
  * @example
  * ```ts

@@ -48,14 +48,22 @@ export function gather<const T extends readonly Awaitable<unknown>[] | []>(
   items: T,
   options?: GatherOptions & { readonly settle?: false | undefined },
 ): Promise<Results<T>>;
+export function gather<const T extends readonly Awaitable<unknown>[] | []>(
+  items: T,
+  options: GatherOptions,
+): Promise<Results<T> | SettledResults<T>>;
 export function gather<A extends Awaitable<unknown>>(
   items: Iterable<A>,
   options: GatherOptions & { readonly settle: true },
 ): Promise<PromiseSettledResult<AwaitedOf<A>>[]>;
 export function gather<A extends Awaitable<unknown>>(
   items: Iterable<A>,
-  options?: GatherOptions,
+  options?: GatherOptions & { readonly settle?: false | undefined },
 ): Promise<AwaitedOf<A>[]>;
+export function gather<A extends Awaitable<unknown>>(
+  items: Iterable<A>,
+  options: GatherOptions,
+): Promise<AwaitedOf<A>[] | PromiseSettledResult<AwaitedOf<A>>[]>;
 export function gather(
   items: Iterable<Awaitable<unknown>>,
   options: GatherOptions = {},
@@ -125,13 +133,20 @@ class Gather {
   start(list: readonly Awaitable<unknown>[]): void {
     this.watchOuter();
     const onRejected = (error: unknown): void => this.fail(error);
-    for (let i = 0; i < list.length; i++) {
+    // The count taken at the call: an item may push more into the caller's array.
+    const n = this.results.length;
+    for (let i = 0; i < n; i++) {
       const item = list[i];
       let value: unknown;
       try {
-        // Only functions that declare a parameter can see the signal: don't create one otherwise.
-        value =
-          typeof item === "function" ? item(item.length === 0 ? neverSignal() : this.signal) : item;
+        // Every function gets the shared signal (one controller per call): one that
+        // declares no parameter may still read it through rest parameters or
+        // `arguments`, as wrappers do.
+        value = typeof item === "function" ? item(this.signal) : item;
+        // A native promise calls back once. Adopt any other thenable as a promise
+        // would, so one that calls back twice counts once and a throwing `then`
+        // fails its item instead of escaping with the other items still running.
+        if (!(value instanceof Promise) && isThenable(value)) value = Promise.resolve(value);
       } catch (error) {
         this.settleOne(i, false, error);
         continue;
@@ -152,7 +167,7 @@ class Gather {
         this.settleOne(i, true, value);
       }
     }
-    if (list.length === 0) this.done(true);
+    if (n === 0) this.done(true);
   }
 
   settleOne(i: number, ok: boolean, value: unknown): void {
@@ -183,12 +198,6 @@ class Gather {
     else if (this.failed) this.reject(this.firstError);
     else this.resolve(this.results);
   }
-}
-
-let sharedNever: AbortSignal | undefined;
-function neverSignal(): AbortSignal {
-  sharedNever ??= sharedController().signal;
-  return sharedNever;
 }
 
 /** @internal Copies an iterable of work into an array, with a clear error for anything else. */

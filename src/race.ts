@@ -56,13 +56,15 @@ export async function race(
   };
   const running = list.map((item) => {
     let value: unknown;
+    let thenable: boolean;
     try {
       value = typeof item === "function" ? item(controller.signal) : item;
+      thenable = isThenable(value); // reads `then`, whose getter may throw
     } catch (error) {
       settle(false, error);
       return undefined;
     }
-    if (!isThenable(value)) {
+    if (!thenable) {
       settle(true, value);
       return undefined;
     }

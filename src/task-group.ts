@@ -51,6 +51,8 @@ export class TaskGroup implements AsyncDisposable {
   #pending = 0;
   #spawned = 0;
   readonly #errors: unknown[] = [];
+  // The error objects in #errors, so one failure rethrown by whoever awaited it is kept once.
+  #seen: WeakSet<object> | undefined;
   #outerAborted = false;
   #cancelledByUser = false;
   #onIdle: (() => void) | undefined;
@@ -176,8 +178,12 @@ export class TaskGroup implements AsyncDisposable {
 
   /** @internal The body of `taskGroup()` failed with `error`. */
   _bodyFailed(error: unknown): void {
-    if (isCancellation(error) || (this.signal.aborted && error === this.signal.reason)) return;
-    this.#fail(error, "the body");
+    if (this.signal.aborted && error === this.signal.reason) return;
+    // A body cut short by some other cancellation (say, awaiting a cancelled
+    // task) is leaving too: cancel the children, as asyncio does, without
+    // counting it as a failure.
+    if (isCancellation(error)) this.#cancelAll(error);
+    else this.#fail(error, "the body");
   }
 
   /** @internal True when the group was cancelled with `cancel()`. */
@@ -210,6 +216,12 @@ export class TaskGroup implements AsyncDisposable {
   }
 
   #fail(error: unknown, who: string): void {
+    if ((typeof error === "object" && error !== null) || typeof error === "function") {
+      // The body or a sibling that awaited a failed task rethrows the same error.
+      this.#seen ??= new WeakSet();
+      if (this.#seen.has(error)) return;
+      this.#seen.add(error);
+    }
     this.#errors.push(error);
     this.#cancelAll(
       new CancelledError(`Cancelled because ${who} of ${this.#label()} failed`, { cause: error }),
@@ -219,12 +231,20 @@ export class TaskGroup implements AsyncDisposable {
   #cancelAll(reason: unknown): void {
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(reason);
-    for (let task = this.#head; task !== undefined; task = task._next) task._abort(reason);
+    // Take each task off the list before aborting it: a task can settle (and
+    // unlink itself) synchronously inside its abort, which would cut a walk
+    // along `_next` short. No task joins the list once the group is aborted.
+    for (let task = this.#head; task !== undefined; task = this.#head) {
+      this.#unlinkTask(task);
+      task._abort(reason);
+    }
   }
 
   async #finish(): Promise<void> {
     if (this.#state === "open") this.#state = "closing";
-    if (this.#pending > 0) {
+    // A loop, not an if: between the last task settling and this continuation
+    // running, a callback of that task may spawn another one.
+    while (this.#pending > 0) {
       await new Promise<void>((resolve) => {
         this.#onIdle = resolve;
       });
@@ -257,7 +277,10 @@ function capitalize(text: string): string {
  *
  * When `tg.cancel()` cuts the body itself short (the body rejects with that
  * cancellation), there is no value to return, so the cancellation is rethrown;
- * a body that completes returns its value even after `tg.cancel()`.
+ * a body that completes returns its value even after `tg.cancel()`. A body that
+ * rejects with any other cancellation (say, it awaited a cancelled task)
+ * cancels the tasks too, and the group rethrows that cancellation once they
+ * have settled.
  *
  * @example
  * ```ts

@@ -151,13 +151,19 @@ export class Task<T> implements PromiseLike<T> {
       this._reject(error);
       return;
     }
-    if (isThenable(result)) {
-      result.then(
-        (value) => this._fulfill(value),
-        (error: unknown) => this._reject(error),
-      );
-    } else {
-      this._fulfill(result);
+    try {
+      // As a promise would: a `then` (or its getter) that throws rejects the task.
+      // A `then` that calls back more than once settles it once (see #finish).
+      if (isThenable(result)) {
+        result.then(
+          (value) => this._fulfill(value),
+          (error: unknown) => this._reject(error),
+        );
+      } else {
+        this._fulfill(result);
+      }
+    } catch (error) {
+      this._reject(error);
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expectNumber, expectSignal } from "./_internal/describe.js";
 import { getClock } from "./clock.js";
+import { toArray } from "./gather.js";
 import { Task } from "./task.js";
 
 /** When {@link wait} returns, as in asyncio. */
@@ -42,7 +43,9 @@ export function wait<P extends PromiseLike<unknown>>(
   options: WaitOptions = {},
 ): Promise<WaitResult<P>> {
   const returnWhen = options.returnWhen ?? "ALL_COMPLETED";
+  let list: readonly P[];
   try {
+    list = toArray(tasks, "wait");
     if (
       returnWhen !== "FIRST_COMPLETED" &&
       returnWhen !== "FIRST_EXCEPTION" &&
@@ -60,7 +63,7 @@ export function wait<P extends PromiseLike<unknown>>(
   }
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const all = [...new Set(tasks)];
+  const all = [...new Set(list)];
   const done = new Set<P>();
   const pending = new Set<P>(all);
   return new Promise<WaitResult<P>>((resolve, reject) => {

@@ -68,7 +68,9 @@ export class VirtualClock implements Clock {
 
   /** Schedules `callback` at `now() + ms` (used by aiokit's timing functions). */
   setTimer(callback: () => void, ms: number): TimerHandle {
-    const timer: VirtualTimer = { time: this.#now + Math.max(0, ms), callback, cancelled: false };
+    // `ms > 0` is false for NaN too: a NaN time would sit at the top of the heap,
+    // never due, and block every later timer (setTimeout takes NaN as 0).
+    const timer: VirtualTimer = { time: this.#now + (ms > 0 ? ms : 0), callback, cancelled: false };
     this.#timers.push(timer);
     this.#pending++;
     return timer;

@@ -79,6 +79,46 @@ describe("asCompleted", () => {
     }, auto);
   });
 
+  it("a thenable whose then getter throws is thrown at its turn; the rest are cancelled and awaited", async () => {
+    await withVirtualClock(async () => {
+      const boom = new Error("then getter threw");
+      const log: string[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const _ of asCompleted([
+            (signal: AbortSignal) =>
+              sleep(1_000, { signal }).catch(async (e: unknown) => {
+                await sleep(5);
+                log.push("cancelled");
+                throw e;
+              }),
+            () => ({
+              get then(): never {
+                throw boom;
+              },
+            }),
+          ])) {
+            log.push("yielded");
+          }
+        },
+        (e) => e === boom,
+      );
+      assert.deepEqual(log, ["cancelled"]);
+    }, auto);
+  });
+
+  it("yields what the array held when the loop started, even if it grows meanwhile", async () => {
+    await withVirtualClock(async () => {
+      const items: ((signal: AbortSignal) => Promise<string>)[] = [after(10, "a"), after(20, "b")];
+      const seen: string[] = [];
+      for await (const value of asCompleted(items)) {
+        seen.push(value);
+        items.push(after(5, "never started"));
+      }
+      assert.deepEqual(seen, ["a", "b"]);
+    }, auto);
+  });
+
   it("an outer abort ends the loop with the reason and cancels everything", async () => {
     await withVirtualClock(async () => {
       const controller = new AbortController();

@@ -53,6 +53,31 @@ describe("gather", () => {
     }, auto);
   });
 
+  it("cancels a function that takes its signal through rest parameters (a wrapper) too", async () => {
+    await withVirtualClock(async () => {
+      const wrap =
+        <A extends unknown[], R>(fn: (...args: A) => R) =>
+        (...args: A): R =>
+          fn(...args); // fn.length is 0
+      const log: string[] = [];
+      const boom = new Error("boom");
+      const error = await gather([
+        wrap((signal: AbortSignal) =>
+          sleep(1_000, { signal }).then(
+            () => log.push("ran to the end"),
+            (e: unknown) => {
+              log.push("cancelled");
+              throw e;
+            },
+          ),
+        ),
+        () => Promise.reject(boom),
+      ]).catch((e: unknown) => e);
+      assert.equal(error, boom);
+      assert.deepEqual(log, ["cancelled"]);
+    }, auto);
+  });
+
   it("with settle: true collects a PromiseSettledResult for every item", async () => {
     const boom = new Error("boom");
     const results = await gather([() => 1, () => Promise.reject(boom), Promise.resolve("x")], {
@@ -147,6 +172,66 @@ describe("gather", () => {
     }
   });
 
+  it("a thenable that calls back twice counts once: gather still waits for the others", async () => {
+    await withVirtualClock(async () => {
+      const twice = {
+        then(resolve: (value: number) => void, reject: (error: unknown) => void) {
+          resolve(1);
+          resolve(2);
+          reject(new Error("late"));
+        },
+      } as unknown as PromiseLike<number>;
+      const slow = (signal: AbortSignal) => sleep(10, { signal }).then(() => "slow");
+      assert.deepEqual(await gather([twice, slow]), [1, "slow"]);
+      assert.deepEqual(await gather([twice, slow], { settle: true }), [
+        { status: "fulfilled", value: 1 },
+        { status: "fulfilled", value: "slow" },
+      ]);
+    }, auto);
+  });
+
+  it("a thenable whose then throws fails its item: the rest are cancelled and awaited", async () => {
+    await withVirtualClock(async () => {
+      const controller = new AbortController();
+      const boom = new Error("then threw");
+      const log: string[] = [];
+      const error = await gather(
+        [
+          (signal) =>
+            sleep(1_000, { signal }).catch((e: unknown) => {
+              log.push("cancelled");
+              throw e;
+            }),
+          () => ({
+            then(): never {
+              throw boom;
+            },
+          }),
+        ],
+        { signal: controller.signal },
+      ).catch((e: unknown) => e);
+      assert.equal(error, boom);
+      assert.deepEqual(log, ["cancelled"]);
+      assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+    }, auto);
+  });
+
+  it("runs the items the array held when called, even if an item adds more", async () => {
+    await withVirtualClock(async () => {
+      let lateCalled = false;
+      const items: ((signal: AbortSignal) => unknown)[] = [
+        () => {
+          items.push(() => {
+            lateCalled = true;
+          });
+          return 1;
+        },
+      ];
+      assert.deepEqual(await gather(items), [1]);
+      assert.equal(lateCalled, false); // not started, so not left running either
+    }, auto);
+  });
+
   it("rejects what is not an iterable with a TypeError", async () => {
     await assert.rejects(gather(42 as never), {
       name: "TypeError",
@@ -197,6 +282,33 @@ describe("race", () => {
       await waitIdle();
       controller.abort(new CancelledError("bye"));
       await assert.rejects(p, (e) => isCancellation(e));
+    }, auto);
+  });
+
+  it("a thenable whose then getter throws loses as a rejection: the others are cancelled and awaited", async () => {
+    await withVirtualClock(async () => {
+      const controller = new AbortController();
+      const boom = new Error("then getter threw");
+      const log: string[] = [];
+      const error = await race(
+        [
+          (signal) =>
+            sleep(1_000, { signal }).catch(async (e: unknown) => {
+              await sleep(5);
+              log.push("cancelled");
+              throw e;
+            }),
+          () => ({
+            get then(): never {
+              throw boom;
+            },
+          }),
+        ],
+        { signal: controller.signal },
+      ).catch((e: unknown) => e);
+      assert.equal(error, boom);
+      assert.deepEqual(log, ["cancelled"]);
+      assert.equal(getEventListeners(controller.signal, "abort").length, 0);
     }, auto);
   });
 

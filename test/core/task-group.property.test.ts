@@ -2,8 +2,11 @@
  * Property tests: random trees of tasks with random delays, failures and
  * cancellations, under the virtual clock. On every run the group's invariants
  * must hold: it settles only after every task settled (rule 2); its error holds
- * exactly the real failures, each once (rules 1 and 6); an outer abort is
- * reported with its reason (rule 3); nothing escapes as an unhandled rejection.
+ * exactly the real failures, each once (rules 1 and 6), even when a task
+ * awaits a failed sibling and rethrows its error; an outer abort is reported
+ * with its reason (rule 3); nothing escapes as an unhandled rejection. Tasks
+ * may spawn a follow-up from a callback on their own settling, the moment the
+ * group may be about to finish.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -16,6 +19,10 @@ interface Node {
   readonly fails: boolean;
   readonly ignoresSignal: boolean;
   readonly cancelSelfAt: number | undefined;
+  /** Awaits the previous sibling first (rethrowing its failure). */
+  readonly awaitsPrevious: boolean;
+  /** When it settles, a callback spawns this into the same group. */
+  readonly followUp: Node | undefined;
   readonly children: readonly Node[];
 }
 
@@ -25,6 +32,9 @@ function treeOf(depth: number): fc.Arbitrary<Node> {
     fails: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
     ignoresSignal: fc.boolean(),
     cancelSelfAt: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+    awaitsPrevious: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    followUp:
+      depth === 0 ? fc.constant(undefined) : fc.option(treeOf(0), { nil: undefined, freq: 4 }),
     children: depth === 0 ? fc.constant([]) : fc.array(treeOf(depth - 1), { maxLength: 3 }),
   });
 }
@@ -63,15 +73,18 @@ describe("task group invariants on random task trees", () => {
               const spawnNode = (
                 tg: Parameters<Parameters<typeof taskGroup>[0]>[0],
                 node: Node,
+                previous?: Task<void>,
               ): Task<void> => {
                 const id = nextId++;
                 const task = tg.spawn(async (signal) => {
                   running.add(id);
                   try {
+                    if (node.awaitsPrevious && previous !== undefined) await previous;
                     if (node.children.length > 0) {
                       await taskGroup(
                         (sub) => {
-                          for (const child of node.children) spawnNode(sub, child);
+                          let last: Task<void> | undefined;
+                          for (const child of node.children) last = spawnNode(sub, child, last);
                         },
                         { signal },
                       );
@@ -89,6 +102,13 @@ describe("task group invariants on random task trees", () => {
                 if (node.cancelSelfAt !== undefined) {
                   void sleep(node.cancelSelfAt).then(() => task.cancel());
                 }
+                const followUp = node.followUp;
+                if (followUp !== undefined) {
+                  const spawnFollowUp = (): void => {
+                    spawnNode(tg, followUp);
+                  };
+                  task.then(spawnFollowUp, spawnFollowUp);
+                }
                 return task;
               };
 
@@ -102,7 +122,8 @@ describe("task group invariants on random task trees", () => {
               try {
                 await taskGroup(
                   (tg) => {
-                    for (const root of roots) spawnNode(tg, root);
+                    let last: Task<void> | undefined;
+                    for (const root of roots) last = spawnNode(tg, root, last);
                     if (groupCancelAt !== undefined)
                       void sleep(groupCancelAt).then(() => tg.cancel());
                   },

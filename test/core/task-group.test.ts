@@ -88,6 +88,28 @@ describe("taskGroup", () => {
     }, auto);
   });
 
+  it("a body cut short by a cancellation that is not the group's still cancels the children", async () => {
+    await withVirtualClock(async () => {
+      const log: string[] = [];
+      const error = await taskGroup(async (tg) => {
+        tg.spawn(async (signal) => {
+          try {
+            await sleep(10_000, { signal });
+            log.push("sibling finished");
+          } catch {
+            log.push("sibling cancelled");
+          }
+        });
+        const victim = tg.spawn((signal) => sleep(1_000, { signal }));
+        victim.cancel();
+        await victim; // rejects with the victim's cancellation
+      }).catch((e: unknown) => e);
+      assert.ok(isCancellation(error));
+      assert.ok(!(error instanceof TaskGroupError));
+      assert.deepEqual(log, ["sibling cancelled"]);
+    }, auto);
+  });
+
   it("a synchronous throw from a task or the body is a failure, not a crash", async () => {
     const boom = new Error("sync");
     await assert.rejects(
@@ -104,6 +126,46 @@ describe("taskGroup", () => {
       }),
       (error) => error instanceof TaskGroupError && error.errors[0] === boom,
     );
+  });
+
+  it("a task returning a thenable whose then throws fails, instead of throwing from spawn and hanging", async () => {
+    const thrown = new Error("then threw");
+    const fromGetter = new Error("then getter threw");
+    const error = await taskGroup((tg) => {
+      const task = tg.spawn(() => ({
+        then() {
+          throw thrown;
+        },
+      }));
+      assert.equal(task.state, "rejected");
+    }).catch((e: unknown) => e);
+    assert.ok(error instanceof TaskGroupError);
+    assert.deepEqual(error.errors, [thrown]);
+    const error2 = await taskGroup((tg) => {
+      tg.spawn(() => ({
+        get then(): never {
+          throw fromGetter;
+        },
+      }));
+    }).catch((e: unknown) => e);
+    assert.ok(error2 instanceof TaskGroupError);
+    assert.deepEqual(error2.errors, [fromGetter]);
+  });
+
+  it("a thenable that calls back twice settles its task once, with the first outcome", async () => {
+    const tg = new TaskGroup();
+    const task = tg.spawn(
+      () =>
+        ({
+          then(resolve: (value: number) => void, reject: (error: unknown) => void) {
+            resolve(1);
+            resolve(2);
+            reject(new Error("late"));
+          },
+        }) as unknown as PromiseLike<number>,
+    );
+    await tg.join();
+    assert.equal(await task, 1);
   });
 
   it("never settles while a child is pending, even one that ignores its signal (rule 2)", async () => {
@@ -166,6 +228,24 @@ describe("taskGroup", () => {
       (error) => error === "gone",
     );
     assert.equal(ran, false);
+  });
+
+  it("does not finish while a task spawned just after the last one settled is pending (rule 2)", async () => {
+    await withVirtualClock(async () => {
+      const tg = new TaskGroup();
+      let lateDone = false;
+      const first = tg.spawn(async () => 1);
+      // Runs after `first` settled but before join() got to look again.
+      void first.then(() =>
+        tg.spawn(async () => {
+          await sleep(10);
+          lateDone = true;
+        }),
+      );
+      await tg.join();
+      assert.equal(lateDone, true);
+      assert.equal(tg.pendingCount, 0);
+    }, auto);
   });
 
   it("spawn after the group finished throws an error that names the group (rule 4)", async () => {
@@ -283,6 +363,28 @@ describe("taskGroup", () => {
     }, auto);
   });
 
+  it("tg.cancel() reaches every task even when one settles synchronously on its abort", async () => {
+    await taskGroup((tg) => {
+      const signals: AbortSignal[] = [];
+      for (let i = 0; i < 3; i++) {
+        tg.spawn((signal) => {
+          signals.push(signal);
+          // A thenable that rejects from inside the abort listener, synchronously.
+          return {
+            then(_: unknown, reject: (error: unknown) => void) {
+              signal.addEventListener("abort", () => reject(signal.reason));
+            },
+          } as PromiseLike<never>;
+        });
+      }
+      tg.cancel();
+      assert.deepEqual(
+        signals.map((signal) => signal.aborted),
+        [true, true, true],
+      );
+    });
+  });
+
   it("tg.cancel() and cancel() are idempotent, and spawning into a cancelled group returns a cancelled task", async () => {
     let calls = 0;
     await taskGroup(async (tg) => {
@@ -337,6 +439,35 @@ describe("taskGroup", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
+  });
+
+  it("a failure rethrown by the body or a sibling that awaited the failed task is reported once (rule 6)", async () => {
+    const boom = new Error("boom");
+    const fromBody = await taskGroup(async (tg) => {
+      const task = tg.spawn(async () => {
+        throw boom;
+      });
+      await task;
+    }).catch((e: unknown) => e);
+    assert.ok(fromBody instanceof TaskGroupError);
+    assert.deepEqual(fromBody.errors, [boom]);
+
+    const fromSibling = await taskGroup((tg) => {
+      const task = tg.spawn(() => Promise.reject(boom));
+      tg.spawn(async () => {
+        await task;
+      });
+    }).catch((e: unknown) => e);
+    assert.ok(fromSibling instanceof TaskGroupError);
+    assert.deepEqual(fromSibling.errors, [boom]);
+
+    // Distinct failures still each count, primitives included.
+    const distinct = await taskGroup((tg) => {
+      tg.spawn(() => Promise.reject("same text"));
+      tg.spawn(() => Promise.reject("same text"));
+    }).catch((e: unknown) => e);
+    assert.ok(distinct instanceof TaskGroupError);
+    assert.deepEqual(distinct.errors, ["same text", "same text"]);
   });
 
   it("cancellations of children are not errors", async () => {

@@ -74,6 +74,19 @@ describe("wait", () => {
     });
   });
 
+  it("rejects (never throws) what is not an iterable, null and undefined included", async () => {
+    for (const bad of [42, null, undefined]) {
+      let result: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        result = wait(bad as never);
+      });
+      await assert.rejects(result as Promise<unknown>, {
+        name: "TypeError",
+        message: /Expected the items of wait\(\) to be an array or an iterable/,
+      });
+    }
+  });
+
   it("an aborted signal rejects the wait with its reason", async () => {
     await assert.rejects(
       wait([new Promise(() => {})], { signal: AbortSignal.abort("r") }),

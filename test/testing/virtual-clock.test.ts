@@ -46,6 +46,18 @@ describe("VirtualClock", () => {
     assert.equal(await clock.next(), false);
   });
 
+  it("treats a NaN or negative delay as 0, as setTimeout does, without blocking later timers", async () => {
+    const clock = new VirtualClock(50);
+    const fired: string[] = [];
+    clock.setTimer(() => fired.push("nan"), Number.NaN);
+    clock.setTimer(() => fired.push("negative"), -5);
+    clock.setTimer(() => fired.push("later"), 10);
+    assert.equal(clock.nextTimerAt, 50);
+    await clock.advance(10);
+    assert.deepEqual(fired, ["nan", "negative", "later"]);
+    assert.equal(clock.pendingTimers, 0);
+  });
+
   it("runAll stops a runaway timer loop with a clear error", async () => {
     const clock = new VirtualClock();
     const again = (): void => {

@@ -28,6 +28,17 @@ it("types infer (compile-time checks)", async () => {
   const fns: Iterable<() => number> = new Set([() => 1]);
   const list = await gather(fns);
   expectType<Equal<typeof list, number[]>>(true);
+  // A `settle` only known at run time: either shape may come back.
+  const settle = Math.random() < 0.5;
+  const either = await gather([() => 1, async () => "s"], { settle });
+  expectType<
+    Equal<
+      typeof either,
+      [number, string] | [PromiseSettledResult<number>, PromiseSettledResult<string>]
+    >
+  >(true);
+  const eitherList = await gather(fns, { settle });
+  expectType<Equal<typeof eitherList, number[] | PromiseSettledResult<number>[]>>(true);
 
   // spawn returns a Task of the awaited value.
   const value = await taskGroup((tg) => {
