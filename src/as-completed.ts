@@ -22,6 +22,10 @@ interface Outcome {
  * loop at its turn; leaving the loop early (`break`, `return`, a throw)
  * cancels whatever is still running and waits for it before the loop exits.
  *
+ * Warning: plain promises cannot be cancelled; they are awaited like the
+ * rest, so a promise that never settles keeps the call from returning. Pass
+ * task functions, which get the signal.
+ *
  * @example
  * ```ts
  * import { asCompleted } from "aiokit";

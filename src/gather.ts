@@ -30,6 +30,10 @@ type SettledResults<T extends readonly unknown[]> = {
  * first error. With `settle: true` it never fails fast and resolves to a
  * `PromiseSettledResult` per item. A tuple in gives a tuple out.
  *
+ * Warning: plain promises cannot be cancelled; they are awaited like the
+ * rest, so a promise that never settles keeps the call from returning. Pass
+ * task functions, which get the signal.
+ *
  * @example
  * ```ts
  * import { gather } from "aiokit";

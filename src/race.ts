@@ -16,6 +16,10 @@ export interface RaceOptions {
  * aborted) and awaited before `race` returns, so nothing keeps running in the
  * background.
  *
+ * Warning: plain promises cannot be cancelled; they are awaited like the
+ * rest, so a promise that never settles keeps the call from returning. Pass
+ * task functions, which get the signal.
+ *
  * @example
  * ```ts
  * import { race } from "aiokit";

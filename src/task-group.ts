@@ -148,7 +148,7 @@ export class TaskGroup implements AsyncDisposable {
    * error. Idempotent.
    */
   cancel(reason?: unknown): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#controller.signal.aborted || this.#state === "finished") return;
     this.#cancelledByUser = true;
     this.#cancelAll(reason ?? new CancelledError(`${capitalize(this.#label())} was cancelled`));
   }

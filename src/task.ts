@@ -96,6 +96,10 @@ export class Task<T> implements PromiseLike<T> {
    * {@link CancelledError} by default). The task's group does not fail
    * because of it; awaiting the task rejects with the cancellation once its
    * function has settled. A no-op once the task has settled. Idempotent.
+   *
+   * Note: a function spawned with no declared parameter (`() => work()`,
+   * `(...args) => work(...args)`) shares its group's signal, so `cancel()`
+   * cannot reach it; declare the parameter, `(signal) => work(signal)`.
    */
   cancel(reason?: unknown): void {
     if (this.#state !== "pending" || this.#cancelRequested) return;

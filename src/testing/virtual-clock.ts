@@ -68,6 +68,8 @@ export class VirtualClock implements Clock {
 
   /** Schedules `callback` at `now() + ms` (used by aiokit's timing functions). */
   setTimer(callback: () => void, ms: number): TimerHandle {
+    // The real clock never fires an infinite wait; neither may a jump to Infinity.
+    if (ms === Number.POSITIVE_INFINITY) return { time: ms, callback, cancelled: true };
     // `ms > 0` is false for NaN too: a NaN time would sit at the top of the heap,
     // never due, and block every later timer (setTimeout takes NaN as 0).
     const timer: VirtualTimer = { time: this.#now + (ms > 0 ? ms : 0), callback, cancelled: false };
@@ -105,6 +107,12 @@ export class VirtualClock implements Clock {
 
   /** Moves time forward to `time` (see {@link VirtualClock.advance}). */
   async advanceTo(time: number): Promise<void> {
+    if (typeof time !== "number" || Number.isNaN(time)) {
+      throw new TypeError(`Expected a time to advance to, got ${String(time)}`);
+    }
+    if (time < this.#now) {
+      throw new RangeError(`Cannot move the virtual clock back from ${this.#now} to ${time}`);
+    }
     await waitIdle();
     for (
       let timer = this.#peek();

@@ -129,3 +129,18 @@ describe("realClock", () => {
     assert.ok(b >= a);
   });
 });
+
+describe("VirtualClock edge cases", () => {
+  it("never fires an infinite wait, and refuses to go back in time", async () => {
+    const clock = new VirtualClock();
+    let fired = false;
+    clock.setTimer(() => {
+      fired = true;
+    }, Number.POSITIVE_INFINITY);
+    await clock.runAll();
+    assert.equal(fired, false);
+    assert.equal(clock.now(), 0);
+    await assert.rejects(clock.advance(-1), RangeError);
+    await assert.rejects(clock.advanceTo(Number.NaN), TypeError);
+  });
+});
