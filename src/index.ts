@@ -2,7 +2,7 @@
  * aiokit: structured concurrency for TypeScript, the asyncio model with real
  * cancellation. This entry point runs unchanged in Node, browsers, Deno and Bun
  * (no `node:` imports below it).
- * @module
+ * @module aiokit
  */
 
 export { type AsCompletedOptions, asCompleted } from "./as-completed.js";

@@ -1,6 +1,6 @@
 /**
  * `aiokit/testing`: deterministic time for tests of concurrent code.
- * @module
+ * @module aiokit/testing
  */
 export {
   VirtualClock,

@@ -1,0 +1,217 @@
+/**
+ * The package as users get it: `npm pack` makes a tarball with only dist/,
+ * README, LICENSE and package.json; installed into a fresh project, its three
+ * entry points import under ESM, run, and type-check under
+ * `moduleResolution: "nodenext"` (issue 8).
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command; resolves with its exit code and output, whatever the code. */
+function exec(file: string, args: readonly string[], cwd: string): Promise<Result> {
+  // Don't let `npm test`'s own lifecycle variables steer the npm we start.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_(package_|lifecycle_|config_local_prefix$|config_prefix$)/.test(key))
+      env[key] = value;
+  }
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { cwd, env, timeout: 90_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, stdout, stderr: stderr || (error?.message ?? "") });
+      },
+    );
+  });
+}
+
+/** npm, as the one running `npm test` when there is one, else from PATH. */
+function npm(args: readonly string[], cwd: string): Promise<Result> {
+  const cli = process.env.npm_execpath;
+  return cli !== undefined && /\.c?js$/.test(cli)
+    ? exec(process.execPath, [cli, ...args], cwd)
+    : exec("npm", args, cwd);
+}
+
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  name: string;
+  dependencies?: Record<string, string>;
+};
+
+describe("the packed package", () => {
+  let tmp = "";
+  let project = "";
+  let tarball = "";
+  let files: string[] = [];
+  let npmMissing: string | undefined;
+  let installedWith = "";
+
+  before(async () => {
+    const version = await npm(["--version"], root);
+    if (version.code !== 0) {
+      npmMissing = `npm is not available: ${version.stderr.trim()}`;
+      return;
+    }
+    tmp = mkdtempSync(join(tmpdir(), "aiokit-pack-"));
+    const packed = await npm(
+      ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp],
+      root,
+    );
+    assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
+    // npm may print warnings before the JSON.
+    const report = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    const first = report[0];
+    assert.ok(first !== undefined, "npm pack reported no package");
+    tarball = join(tmp, first.filename);
+    files = first.files.map((f) => f.path);
+
+    project = join(tmp, "project");
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "aiokit-pack-check", private: true, type: "module" }),
+    );
+    await install();
+  });
+
+  /**
+   * Installs the tarball: offline from npm's cache first (no network), then
+   * allowing the registry, and as a last resort by unpacking it and linking
+   * its runtime dependencies from this repository's node_modules.
+   */
+  async function install(): Promise<void> {
+    const base = ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-package-lock"];
+    const offline = await npm([...base, "--offline", tarball], project);
+    installedWith = "npm install --offline";
+    if (offline.code === 0) return;
+    const online = await npm([...base, "--prefer-offline", tarball], project);
+    installedWith = "npm install --prefer-offline";
+    if (online.code === 0) return;
+    installedWith = "tar + links to this repository's node_modules";
+    const target = join(project, "node_modules", pkg.name);
+    mkdirSync(target, { recursive: true });
+    const untar = await exec(
+      "tar",
+      ["-xzf", tarball, "-C", target, "--strip-components=1"],
+      project,
+    );
+    assert.equal(
+      untar.code,
+      0,
+      `cannot install the tarball:\n${offline.stderr}\n${online.stderr}\n${untar.stderr}`,
+    );
+    for (const dep of Object.keys(pkg.dependencies ?? {})) {
+      const link = join(project, "node_modules", dep);
+      mkdirSync(join(link, ".."), { recursive: true });
+      if (!existsSync(link)) symlinkSync(join(root, "node_modules", dep), link, "dir");
+    }
+  }
+
+  after(() => {
+    if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("holds only dist/, README.md, LICENSE and package.json", (t) => {
+    if (npmMissing !== undefined) return t.skip(npmMissing);
+    t.diagnostic(`installed with ${installedWith}`);
+    const stray = files.filter((f) => !/^(dist\/.+|README\.md|LICENSE|package\.json)$/.test(f));
+    assert.deepEqual(stray, []);
+    for (const needed of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/node/index.js",
+      "dist/testing/index.js",
+    ]) {
+      assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
+    }
+    assert.ok(files.includes("README.md") && files.includes("LICENSE"));
+  });
+
+  it("imports aiokit, aiokit/node and aiokit/testing from ESM and runs a task group", async (t) => {
+    if (npmMissing !== undefined) return t.skip(npmMissing);
+    writeFileSync(
+      join(project, "check.mjs"),
+      `import { taskGroup, sleep } from "aiokit";
+import * as node from "aiokit/node";
+import { withVirtualClock } from "aiokit/testing";
+const sum = await taskGroup(async (tg) => {
+  const a = tg.spawn(async (signal) => { await sleep(5, { signal }); return 1; });
+  const b = tg.spawn(() => 2);
+  return (await a) + (await b);
+});
+const slept = await withVirtualClock(async () => { await sleep(60_000); return "virtual"; }, { autoAdvance: true });
+console.log(JSON.stringify({ sum, slept, node: typeof node }));
+`,
+    );
+    const run = await exec(process.execPath, ["check.mjs"], project);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { sum: 3, slept: "virtual", node: "object" });
+  });
+
+  it("type-checks under strict nodenext, and its types are real (a wrong type fails)", async (t) => {
+    if (npmMissing !== undefined) return t.skip(npmMissing);
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "es2022",
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          lib: ["es2023", "esnext.disposable", "dom"],
+          strict: true,
+          noEmit: true,
+          types: ["node"],
+          typeRoots: [join(root, "node_modules", "@types")],
+        },
+        files: ["check.ts"],
+      }),
+    );
+    const good = `import { taskGroup, type Task } from "aiokit";
+import * as node from "aiokit/node";
+import { withVirtualClock, type VirtualClock } from "aiokit/testing";
+const n: number = await taskGroup(async (tg) => {
+  const task: Task<number> = tg.spawn(() => 1);
+  return task;
+});
+const v: string = await withVirtualClock(async (clock: VirtualClock) => String(clock.now()));
+export { n, node, v };
+`;
+    writeFileSync(join(project, "check.ts"), good);
+    const ok = await exec(process.execPath, [tsc, "-p", "."], project);
+    assert.equal(ok.code, 0, `the installed types do not compile:\n${ok.stdout}${ok.stderr}`);
+
+    writeFileSync(join(project, "check.ts"), good.replace("const n: number", "const n: string"));
+    // The library's .d.ts were just checked; skip them this time (faster).
+    const bad = await exec(process.execPath, [tsc, "-p", ".", "--skipLibCheck"], project);
+    assert.notEqual(bad.code, 0, "a wrong type should fail: are the types resolved at all?");
+    assert.match(bad.stdout, /check\.ts\(4,7\): error TS2322/);
+  });
+});
