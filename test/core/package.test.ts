@@ -76,3 +76,35 @@ describe("the built package", () => {
     assert.equal(pkg.exports["./testing"]?.default, "./dist/testing/index.js");
   });
 });
+
+describe("the published types", () => {
+  it("compile on their own under strict, nodenext, without skipLibCheck", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    const files = ["index.d.ts", "testing/index.d.ts", "node/index.d.ts"].map((f) => join(dist, f));
+    const args = [
+      tsc,
+      "--noEmit",
+      "--strict",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+    ];
+    args.push(
+      "--target",
+      "es2022",
+      "--lib",
+      "es2023,esnext.disposable,dom",
+      "--types",
+      "node",
+      ...files,
+    );
+    await promisify(execFile)(process.execPath, args, { cwd: root }).catch(
+      (error: { stdout?: string }) => {
+        assert.fail(`the .d.ts files do not compile:\n${error.stdout ?? String(error)}`);
+      },
+    );
+  });
+});
