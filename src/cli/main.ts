@@ -6,12 +6,14 @@
 import { readFileSync } from "node:fs";
 import { fetchCommand } from "./fetch/command.js";
 import { fetchHelp, parseFetchArgs } from "./fetch/options.js";
-import { ExitCode, UsageError, mainHelp } from "./usage.js";
+import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
 const helps: Record<string, string> = { fetch: fetchHelp };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -11,12 +11,15 @@ export interface Style {
 }
 
 const plain = (text: string): string => text;
-const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+const sgr = (open: number, close: number) => (text: string) =>
+  `\u001b[${open}m${text}\u001b[${close}m`;
 
 /** Colors for `stream` if it is a terminal and NO_COLOR is unset, else identity functions. */
 export function styleFor(stream: NodeJS.WriteStream | WriteStream): Style {
-  const color = stream.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb";
-  if (!color) return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
+  const color =
+    stream.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb";
+  if (!color)
+    return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
   return {
     bold: sgr(1, 22),
     dim: sgr(2, 22),

@@ -2,9 +2,9 @@
 import { CancelledError } from "../../index.js";
 import { styleFor } from "../style.js";
 import { ExitCode } from "../usage.js";
-import { type FetchStats, Fetcher, openInput } from "./fetcher.js";
+import { Fetcher, type FetchStats, openInput } from "./fetcher.js";
 import type { FetchOptions } from "./options.js";
-import { ProgressLine, formatDuration } from "./progress.js";
+import { formatDuration, ProgressLine } from "./progress.js";
 
 export async function fetchCommand(options: FetchOptions): Promise<number> {
   const stderr = process.stderr;
@@ -29,7 +29,8 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   const fetcher = new Fetcher(options);
-  const showProgress = options.progress === "always" || (options.progress === "auto" && stderr.isTTY === true);
+  const showProgress =
+    options.progress === "always" || (options.progress === "auto" && stderr.isTTY === true);
   const progress = showProgress
     ? new ProgressLine(stderr, style, () => ({
         done: fetcher.stats.ok,
@@ -47,7 +48,9 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
       abort: abort.signal,
       onRepair: (bytes, records) => {
         if (!options.quiet) {
-          stderr.write(`Resume: cut a partial last line (${bytes} bytes) after ${records} complete records\n`);
+          stderr.write(
+            `Resume: cut a partial last line (${bytes} bytes) after ${records} complete records\n`,
+          );
         }
       },
     });
@@ -58,9 +61,12 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-  if (!options.quiet) stderr.write(`${formatSummary(fetcher.stats, performance.now() - started)}\n`);
+  if (!options.quiet)
+    stderr.write(`${formatSummary(fetcher.stats, performance.now() - started)}\n`);
   if (failure !== undefined) {
-    stderr.write(`${style.red("aiokit fetch failed:")} ${failure instanceof Error ? failure.message : String(failure)}\n`);
+    stderr.write(
+      `${style.red("aiokit fetch failed:")} ${failure instanceof Error ? failure.message : String(failure)}\n`,
+    );
     return ExitCode.failed;
   }
   if (interrupts > 0) return ExitCode.interrupted;

@@ -9,17 +9,17 @@ import { createReadStream } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Agent, type Dispatcher, interceptors } from "undici";
+import { WaitQueue } from "../../_internal/wait-queue.js";
 import {
   CancelledError,
-  RateLimiter,
-  TimeoutError,
   isCancellation,
   keyedLimiter,
+  RateLimiter,
   retry,
+  TimeoutError,
   taskGroup,
   timeout,
 } from "../../index.js";
-import { WaitQueue } from "../../_internal/wait-queue.js";
 import { Histogram } from "./histogram.js";
 import { type FetchRequest, readRequests } from "./input.js";
 import type { FetchOptions } from "./options.js";
@@ -62,7 +62,10 @@ function isRetryableStatus(status: number): boolean {
 }
 
 /** Parses Retry-After (seconds or an HTTP date) into ms; undefined when absent or invalid. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  nowMs = Date.now(),
+): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === "") return undefined;
   if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
@@ -88,8 +91,11 @@ export class Fetcher {
     this.#options = options;
     const agent = new Agent({ connections: options.perHost ?? options.concurrency, pipelining: 1 });
     this.#dispatcher =
-      options.maxRedirects > 0 ? agent.compose(interceptors.redirect({ maxRedirections: options.maxRedirects })) : agent;
-    if (options.rate !== undefined && !options.ratePerHost) this.#globalRate = makeRate(options.rate);
+      options.maxRedirects > 0
+        ? agent.compose(interceptors.redirect({ maxRedirections: options.maxRedirects }))
+        : agent;
+    if (options.rate !== undefined && !options.ratePerHost)
+      this.#globalRate = makeRate(options.rate);
   }
 
   get stats(): FetchStats {
@@ -107,7 +113,10 @@ export class Fetcher {
     }
     if (options.save !== undefined) await mkdir(options.save, { recursive: true });
     const out = NdjsonWriter.open(options.output);
-    const limit = keyedLimiter({ perKey: options.perHost ?? options.concurrency, concurrency: options.concurrency });
+    const limit = keyedLimiter({
+      perKey: options.perHost ?? options.concurrency,
+      concurrency: options.concurrency,
+    });
     // Admission keeps the input flat in memory: at most 2 × concurrency requests read ahead.
     const admission = new Admission(options.concurrency * 2);
     try {
@@ -128,8 +137,19 @@ export class Fetcher {
             this.#stats.inFlight++;
             tg.spawn(async () => {
               try {
-                const record = await limit(item.url.host, () => this.#fetchWithRetries(item, run.abort));
-                await out.write(record);
+                // Queued behind the limits, a request leaves on Ctrl-C without a record
+                // (it never started, so --resume will do it); once started it finishes.
+                const record = await limit(
+                  item.url.host,
+                  () => this.#fetchWithRetries(item, run.abort),
+                  {
+                    signal: run.drain,
+                  },
+                ).catch((error: unknown) => {
+                  if (run.drain.aborted && error === run.drain.reason) return undefined;
+                  throw error;
+                });
+                if (record !== undefined) await out.write(record);
               } finally {
                 this.#stats.inFlight--;
                 admission.leave();
@@ -155,9 +175,19 @@ export class Fetcher {
         async (attempt, signal) => {
           attempts = attempt;
           await rate?.acquire({ signal });
-          const result = await timeout(options.timeout, (s) => this.#fetchOnce(item, s), { signal });
-          if (result.status !== undefined && isRetryableStatus(result.status) && attempt <= options.retries) {
-            throw new RetryableStatusError(result.status, parseRetryAfter(result.headers?.["retry-after"]), result);
+          const result = await timeout(options.timeout, (s) => this.#fetchOnce(item, s), {
+            signal,
+          });
+          if (
+            result.status !== undefined &&
+            isRetryableStatus(result.status) &&
+            attempt <= options.retries
+          ) {
+            throw new RetryableStatusError(
+              result.status,
+              parseRetryAfter(result.headers?.["retry-after"]),
+              result,
+            );
           }
           return result;
         },
@@ -185,9 +215,15 @@ export class Fetcher {
   #errorRecord(item: FetchRequest, error: unknown): ResultRecord {
     const last = error instanceof AggregateError ? error.errors.at(-1) : error;
     if (last instanceof RetryableStatusError) return last.record; // retries used up: the last response is the result
-    const base: ResultRecord = { line: item.line, url: item.url.href, method: item.method ?? this.#options.method };
-    if (isCancellation(last) || last instanceof CancelledError) return { ...base, error: "cancelled" };
-    if (last instanceof TimeoutError) return { ...base, error: `timeout after ${this.#options.timeout} ms` };
+    const base: ResultRecord = {
+      line: item.line,
+      url: item.url.href,
+      method: item.method ?? this.#options.method,
+    };
+    if (isCancellation(last) || last instanceof CancelledError)
+      return { ...base, error: "cancelled" };
+    if (last instanceof TimeoutError)
+      return { ...base, error: `timeout after ${this.#options.timeout} ms` };
     const cause = (last as { cause?: { code?: string; message?: string } } | undefined)?.cause;
     const message = last instanceof Error ? last.message : String(last);
     return { ...base, error: cause?.code !== undefined ? `${message} (${cause.code})` : message };

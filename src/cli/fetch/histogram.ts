@@ -32,7 +32,7 @@ export class Histogram {
     let seen = 0;
     for (const key of [...this.#counts.keys()].sort((a, b) => a - b)) {
       seen += this.#counts.get(key) ?? 0;
-      if (seen >= rank) return Math.min(valueOf(key), this.#max);
+      if (seen >= rank) return Math.min(upperEdgeOf(key), this.#max);
     }
     return this.#max;
   }
@@ -45,7 +45,7 @@ function bucketOf(v: number): number {
   return exp * SUB_BUCKETS + sub;
 }
 
-function valueOf(key: number): number {
+function upperEdgeOf(key: number): number {
   if (key < 0) return (key + SUB_BUCKETS * 64 + 1) / SUB_BUCKETS;
   const exp = Math.floor(key / SUB_BUCKETS);
   const sub = key - exp * SUB_BUCKETS;

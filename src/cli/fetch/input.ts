@@ -52,13 +52,19 @@ export function parseLine(text: string, line: number): FetchRequest | BadLine | 
     } catch (error) {
       return bad(`Invalid JSON: ${(error as Error).message}`);
     }
-    if (typeof value !== "object" || value === null) return bad("Expected a JSON object with a url");
+    if (typeof value !== "object" || value === null)
+      return bad("Expected a JSON object with a url");
     const record = value as Record<string, unknown>;
     if (typeof record.url !== "string") return bad('Expected "url" to be a string');
-    if (record.method !== undefined && typeof record.method !== "string") return bad('Expected "method" to be a string');
-    if (record.body !== undefined && typeof record.body !== "string") return bad('Expected "body" to be a string');
+    if (record.method !== undefined && typeof record.method !== "string")
+      return bad('Expected "method" to be a string');
+    if (record.body !== undefined && typeof record.body !== "string")
+      return bad('Expected "body" to be a string');
     const headers = record.headers;
-    if (headers !== undefined && (typeof headers !== "object" || headers === null || Array.isArray(headers))) {
+    if (
+      headers !== undefined &&
+      (typeof headers !== "object" || headers === null || Array.isArray(headers))
+    ) {
       return bad('Expected "headers" to be an object of strings');
     }
     if (headers !== undefined && Object.values(headers).some((v) => typeof v !== "string")) {
@@ -81,7 +87,9 @@ export function parseLine(text: string, line: number): FetchRequest | BadLine | 
 }
 
 /** Every request of the input, in order, with line numbers. */
-export async function* readRequests(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<FetchRequest | BadLine> {
+export async function* readRequests(
+  source: AsyncIterable<string | Uint8Array>,
+): AsyncGenerator<FetchRequest | BadLine> {
   let n = 0;
   for await (const text of lines(source)) {
     n++;

@@ -80,25 +80,39 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
   }
   const { values, positionals } = parsed;
   if (values.help === true) return "help";
-  if (positionals.length > 1) throw new UsageError(`Expected one input (FILE or -), got ${positionals.length}`, "fetch");
+  if (positionals.length > 1)
+    throw new UsageError(`Expected one input (FILE or -), got ${positionals.length}`, "fetch");
   if (values.resume === true && values.output === undefined) {
-    throw new UsageError("--resume needs --output FILE: it reads the results already written there", "fetch");
+    throw new UsageError(
+      "--resume needs --output FILE: it reads the results already written there",
+      "fetch",
+    );
   }
   const progress = values.progress ?? "auto";
   if (progress !== "auto" && progress !== "always" && progress !== "never") {
-    throw new UsageError(`Expected --progress to be auto, always or never, got ${JSON.stringify(progress)}`, "fetch");
+    throw new UsageError(
+      `Expected --progress to be auto, always or never, got ${JSON.stringify(progress)}`,
+      "fetch",
+    );
   }
   const headers: Record<string, string> = {};
   for (const header of values.header ?? []) {
     const colon = header.indexOf(":");
-    if (colon <= 0) throw new UsageError(`Expected --header as 'Name: value', got ${JSON.stringify(header)}`, "fetch");
+    if (colon <= 0)
+      throw new UsageError(
+        `Expected --header as 'Name: value', got ${JSON.stringify(header)}`,
+        "fetch",
+      );
     headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
   }
   return {
     input: positionals[0] ?? "-",
     output: values.output,
     concurrency: integer("--concurrency", values.concurrency, 64, 1),
-    perHost: values["per-host"] === undefined ? undefined : integer("--per-host", values["per-host"], 1, 1),
+    perHost:
+      values["per-host"] === undefined
+        ? undefined
+        : integer("--per-host", values["per-host"], 1, 1),
     rate: values.rate === undefined ? undefined : parseRate(values.rate),
     ratePerHost: values["rate-per-host"] === true,
     timeout: integer("--timeout", values.timeout, 30_000, 1),
@@ -146,7 +160,10 @@ function integer(flag: string, text: string | undefined, fallback: number, min: 
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
-    throw new UsageError(`Expected ${flag} to be an integer from ${min} and up, got ${JSON.stringify(text)}`, "fetch");
+    throw new UsageError(
+      `Expected ${flag} to be an integer from ${min} and up, got ${JSON.stringify(text)}`,
+      "fetch",
+    );
   }
   return value;
 }
@@ -156,7 +173,10 @@ export function parseRate(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|m|min|h|hour))?$/.exec(text.trim());
   const value = match === null ? Number.NaN : Number(match[1]);
   if (match === null || !(value > 0)) {
-    throw new UsageError(`Expected --rate like 200/s, 50/m or 1000/h, got ${JSON.stringify(text)}`, "fetch");
+    throw new UsageError(
+      `Expected --rate like 200/s, 50/m or 1000/h, got ${JSON.stringify(text)}`,
+      "fetch",
+    );
   }
   const unit = match[2] ?? "s";
   return unit.startsWith("m") ? value / 60 : unit.startsWith("h") ? value / 3600 : value;

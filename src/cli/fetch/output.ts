@@ -95,7 +95,7 @@ export class LineSet {
       this.#bits = grown;
     }
     const mask = 1 << (line & 7);
-    if ((this.#bits[byte] as number & mask) === 0) {
+    if (((this.#bits[byte] as number) & mask) === 0) {
       this.#bits[byte] = (this.#bits[byte] as number) | mask;
       this.#size++;
     }

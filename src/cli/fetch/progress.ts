@@ -12,7 +12,12 @@ export interface ProgressCounts {
   readonly total: number | undefined;
 }
 
-export function formatProgress(counts: ProgressCounts, elapsedMs: number, width: number, style: Style): string {
+export function formatProgress(
+  counts: ProgressCounts,
+  elapsedMs: number,
+  width: number,
+  style: Style,
+): string {
   const finished = counts.done + counts.failed;
   const rate = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
   const parts = [
@@ -68,6 +73,8 @@ export class ProgressLine {
 
   #draw(counts: ProgressCounts): void {
     const width = this.#stream.columns ?? 100;
-    this.#stream.write(`\r\u001b[2K${formatProgress(counts, performance.now() - this.#started, width, this.#style)}`);
+    this.#stream.write(
+      `\r\u001b[2K${formatProgress(counts, performance.now() - this.#started, width, this.#style)}`,
+    );
   }
 }
