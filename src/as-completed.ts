@@ -1,3 +1,4 @@
+import { sharedController } from "./_internal/abort.js";
 import { expectSignal } from "./_internal/describe.js";
 import { CancelledError } from "./errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
@@ -45,7 +46,7 @@ export async function* asCompleted(
   expectSignal(options.signal);
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
-  const controller = new AbortController();
+  const controller = sharedController();
   const outcomes: Outcome[] = [];
   let read = 0;
   let running = 0;

@@ -1,3 +1,4 @@
+import { sharedController } from "./_internal/abort.js";
 import { describe, expectSignal } from "./_internal/describe.js";
 import { CancelledError } from "./errors.js";
 import { isThenable } from "./task.js";
@@ -97,7 +98,7 @@ class Gather {
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
-      this.controller = new AbortController();
+      this.controller = sharedController();
       if (this.outerAborted) this.controller.abort(this.outer?.reason);
       else if (this.failed) this.controller.abort(this.cancelReason());
     }
@@ -186,7 +187,7 @@ class Gather {
 
 let sharedNever: AbortSignal | undefined;
 function neverSignal(): AbortSignal {
-  sharedNever ??= new AbortController().signal;
+  sharedNever ??= sharedController().signal;
   return sharedNever;
 }
 

@@ -1,3 +1,4 @@
+import { sharedController } from "./_internal/abort.js";
 import { expectSignal } from "./_internal/describe.js";
 import { CancelledError } from "./errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
@@ -42,7 +43,7 @@ export async function race(
     throw new TypeError("race() needs at least one item: with none, nothing could ever win");
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
-  const controller = new AbortController();
+  const controller = sharedController();
   const onAbort = (): void => controller.abort(outer?.reason);
   outer?.addEventListener("abort", onAbort, { once: true });
   let winner: { ok: boolean; value: unknown } | undefined;

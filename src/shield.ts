@@ -1,3 +1,4 @@
+import { sharedController } from "./_internal/abort.js";
 import { expectFunction, expectSignal } from "./_internal/describe.js";
 
 /** Options of {@link shield}. */
@@ -29,7 +30,7 @@ export async function shield<T>(
   expectFunction("`fn`", fn);
   const signal = options?.signal;
   expectSignal(signal);
-  untouchable ??= new AbortController().signal;
+  untouchable ??= sharedController().signal;
   const value = await fn(untouchable);
   if (signal?.aborted) throw signal.reason;
   return value;

@@ -1,3 +1,4 @@
+import { sharedController } from "./_internal/abort.js";
 import { expectFunction, expectSignal } from "./_internal/describe.js";
 import { instrument } from "./_internal/instrument.js";
 import { CancelledError, isCancellation, TaskGroupError } from "./errors.js";
@@ -43,7 +44,7 @@ type GroupState = "open" | "closing" | "finished";
  */
 export class TaskGroup implements AsyncDisposable {
   readonly #name: string | undefined;
-  readonly #controller = new AbortController();
+  readonly #controller = sharedController();
   readonly #outer: AbortSignal | undefined;
   #unlinkOuter: (() => void) | undefined;
   #state: GroupState = "open";

@@ -29,5 +29,25 @@ export function link(parent: AbortSignal | undefined, controller: AbortControlle
 
 export function noop(): void {}
 
+type SetMaxListeners = (n: number, ...targets: EventTarget[]) => void;
+// Node warns ("possible EventTarget memory leak") past 10 listeners on one
+// signal, but a signal shared by a whole group or map() has one listener per
+// fetch in flight by design. Found at run time, without a `node:` import, so
+// the core still runs everywhere; elsewhere this is a no-op.
+const setMaxListeners: SetMaxListeners | undefined = (() => {
+  const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const events = host?.getBuiltinModule?.("node:events") as
+    | { setMaxListeners?: SetMaxListeners }
+    | undefined;
+  return events?.setMaxListeners;
+})();
+
+/** An AbortController whose signal may be shared by any number of listeners without a warning. */
+export function sharedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners?.(0, controller.signal);
+  return controller;
+}
+
 /** A signal that never aborts, shared (creating AbortControllers is not free). */
-export const neverAborted: AbortSignal = new AbortController().signal;
+export const neverAborted: AbortSignal = sharedController().signal;

@@ -1,4 +1,4 @@
-import { noop } from "../_internal/abort.js";
+import { noop, sharedController } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
@@ -142,7 +142,7 @@ function mapSync(
   outer: AbortSignal | undefined,
 ): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
-    const controller = new AbortController();
+    const controller = sharedController();
     const signal = controller.signal;
     const length = array === undefined ? 0 : array.length;
     const results: unknown[] = array === undefined ? [] : new Array(length);
@@ -250,7 +250,7 @@ function mapAsync(
   outer: AbortSignal | undefined,
 ): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
-    const controller = new AbortController();
+    const controller = sharedController();
     const signal = controller.signal;
     const results: unknown[] = [];
     let next = 0;

@@ -6,6 +6,7 @@
  * whatever the source's length.
  * @module
  */
+import { sharedController } from "../_internal/abort.js";
 import { type Context, close, closeReason, DONE, DONE_PROMISE } from "../_internal/iterators.js";
 import { Ring } from "../_internal/ring.js";
 import { isThenable } from "../_internal/thenable.js";
@@ -143,7 +144,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   #signal(): AbortSignal {
     let controller = this.#controller;
     if (controller === undefined) {
-      controller = new AbortController();
+      controller = sharedController();
       this.#controller = controller;
     }
     return controller.signal;

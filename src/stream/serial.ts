@@ -4,6 +4,7 @@
  * iterator over the stage before it.
  * @module
  */
+import { sharedController } from "../_internal/abort.js";
 import {
   type Context,
   close,
@@ -43,7 +44,7 @@ export abstract class SerialStage<T> implements AsyncIterator<T> {
   protected get signal(): AbortSignal {
     let controller = this.#controller;
     if (controller === undefined) {
-      controller = new AbortController();
+      controller = sharedController();
       this.#controller = controller;
     }
     return controller.signal;

@@ -1,4 +1,4 @@
-import { noop } from "../_internal/abort.js";
+import { noop, sharedController } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import type { Context } from "../_internal/iterators.js";
 import { isThenable } from "../_internal/thenable.js";
@@ -261,7 +261,7 @@ export class Stream<T> implements AsyncIterable<T> {
     let signal = own ?? extra;
     let unlink = noop;
     if (own !== undefined && extra !== undefined && own !== extra) {
-      const controller = new AbortController();
+      const controller = sharedController();
       if (own.aborted) controller.abort(own.reason);
       else if (extra.aborted) controller.abort(extra.reason);
       else {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
-import { CancelledError, gather, isCancellation, race, sleep } from "../../src/index.js";
+import { CancelledError, gather, isCancellation, race, sleep, taskGroup } from "../../src/index.js";
 import { waitIdle, withVirtualClock } from "../../src/testing/index.js";
 
 const auto = { autoAdvance: true } as const;
@@ -202,5 +202,30 @@ describe("race", () => {
 
   it("rejects an empty race with a TypeError instead of hanging forever", async () => {
     await assert.rejects(race([]), { name: "TypeError", message: /at least one/ });
+  });
+});
+
+describe("shared signals", () => {
+  it("take many listeners without Node's 'possible memory leak' warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on("warning", onWarning);
+    try {
+      const listen = (signal: AbortSignal): Promise<void> =>
+        new Promise((resolve) => {
+          signal.addEventListener("abort", () => resolve(), { once: true });
+          setTimeout(resolve, 1);
+        });
+      await gather(Array.from({ length: 30 }, () => listen));
+      await taskGroup((tg) => {
+        for (let i = 0; i < 30; i++) tg.spawn(() => listen(tg.signal));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5)); // warnings are emitted on a later tick
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });
