@@ -4,11 +4,12 @@
  * @internal
  */
 import { readFileSync } from "node:fs";
+import { demoCommand, demoHelp } from "./demo/command.js";
 import { fetchCommand } from "./fetch/command.js";
 import { fetchHelp, parseFetchArgs } from "./fetch/options.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
-const helps: Record<string, string> = { fetch: fetchHelp };
+const helps: Record<string, string> = { demo: demoHelp, fetch: fetchHelp };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -34,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case "--version":
       console.log(version());
       return ExitCode.ok;
+    case "demo":
+      return demoCommand(rest);
     case "fetch": {
       const options = parseFetchArgs(rest);
       if (options === "help") {
