@@ -1,0 +1,95 @@
+/** `aiokit fetch`: wires the engine to the terminal, the signals and the summary. */
+import { CancelledError } from "../../index.js";
+import { styleFor } from "../style.js";
+import { ExitCode } from "../usage.js";
+import { Fetcher, type FetchStats, openInput } from "./fetcher.js";
+import type { FetchOptions } from "./options.js";
+import { formatDuration, ProgressLine } from "./progress.js";
+
+export async function fetchCommand(options: FetchOptions): Promise<number> {
+  const stderr = process.stderr;
+  const style = styleFor(stderr);
+  const drain = new AbortController();
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      drain.abort(new CancelledError("Interrupted"));
+      if (!options.quiet) {
+        stderr.write(
+          `\n${style.yellow("Stopping:")} finishing the requests in flight (Ctrl-C again to abort them)\n`,
+        );
+      }
+    } else {
+      abort.abort(new CancelledError("Interrupted twice"));
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const fetcher = new Fetcher(options);
+  const showProgress =
+    options.progress === "always" || (options.progress === "auto" && stderr.isTTY === true);
+  const progress = showProgress
+    ? new ProgressLine(stderr, style, () => ({
+        done: fetcher.stats.ok,
+        failed: fetcher.stats.failed,
+        inFlight: fetcher.stats.inFlight,
+        total: undefined,
+      }))
+    : undefined;
+  const started = performance.now();
+  let failure: unknown;
+  try {
+    await fetcher.run({
+      input: openInput(options.input),
+      drain: drain.signal,
+      abort: abort.signal,
+      onRepair: (bytes, records) => {
+        if (!options.quiet) {
+          stderr.write(
+            `Resume: cut a partial last line (${bytes} bytes) after ${records} complete records\n`,
+          );
+        }
+      },
+    });
+  } catch (error) {
+    failure = error;
+  } finally {
+    progress?.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (!options.quiet)
+    stderr.write(`${formatSummary(fetcher.stats, performance.now() - started)}\n`);
+  if (failure !== undefined) {
+    stderr.write(
+      `${style.red("aiokit fetch failed:")} ${failure instanceof Error ? failure.message : String(failure)}\n`,
+    );
+    return ExitCode.failed;
+  }
+  if (interrupts > 0) return ExitCode.interrupted;
+  return fetcher.stats.failed > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+export function formatSummary(stats: FetchStats, elapsedMs: number): string {
+  const total = stats.ok + stats.failed;
+  const rate = elapsedMs > 0 ? (total * 1000) / elapsedMs : 0;
+  const statuses = [...stats.byStatus.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, n]) => `${status}: ${n}`)
+    .join(", ");
+  const l = stats.latency;
+  const lines = [
+    `${total} requests in ${formatDuration(elapsedMs)} (${rate.toFixed(1)}/s): ${stats.ok} answered, ${stats.failed} failed` +
+      (stats.skipped > 0 ? `, ${stats.skipped} skipped (already done)` : ""),
+  ];
+  if (statuses !== "") lines.push(`by status: ${statuses}`);
+  if (l.count > 0) {
+    lines.push(
+      `latency ms: p50 ${l.percentile(50).toFixed(1)}, p95 ${l.percentile(95).toFixed(1)}, p99 ${l.percentile(99).toFixed(1)}, max ${l.max.toFixed(1)}`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `aiokit` command: demo (what `npm start` runs), fetch, doctor, ps.
+ * @internal
+ */
+import { readFileSync } from "node:fs";
+import { demoCommand, demoHelp } from "./demo/command.js";
+import { fetchCommand } from "./fetch/command.js";
+import { fetchHelp, parseFetchArgs } from "./fetch/options.js";
+import { ExitCode, mainHelp, UsageError } from "./usage.js";
+
+const helps: Record<string, string> = { demo: demoHelp, fetch: fetchHelp };
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "-h":
+    case "--help":
+      console.log(mainHelp);
+      return ExitCode.ok;
+    case "help": {
+      const topic = rest[0];
+      console.log(topic === undefined ? mainHelp : (helps[topic] ?? mainHelp));
+      return topic === undefined || topic in helps ? ExitCode.ok : ExitCode.usage;
+    }
+    case "-v":
+    case "--version":
+      console.log(version());
+      return ExitCode.ok;
+    case "demo":
+      return demoCommand(rest);
+    case "fetch": {
+      const options = parseFetchArgs(rest);
+      if (options === "help") {
+        console.log(fetchHelp);
+        return ExitCode.ok;
+      }
+      return fetchCommand(options);
+    }
+    default:
+      throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`aiokit: ${error.message}\n\n${helps[error.command ?? ""] ?? mainHelp}\n`);
+  process.exitCode = ExitCode.usage;
+}

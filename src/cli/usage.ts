@@ -1,0 +1,40 @@
+/** Usage errors and help texts of the `aiokit` command. */
+
+/** Bad command-line input: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Exit codes, as documented in `aiokit --help`. */
+export const ExitCode = {
+  ok: 0,
+  /** The job ran but something failed (a request error, a blocking event with --fail-on-block, …). */
+  failed: 1,
+  usage: 2,
+  /** Stopped by Ctrl-C (SIGINT), as shells expect. */
+  interrupted: 130,
+} as const;
+
+export const mainHelp = `aiokit — structured concurrency for TypeScript, and tools that use it
+
+Usage:
+  aiokit demo [--json]                 the three asyncio workflows, measured, on a local server
+  aiokit fetch [FILE|-] [options]      fetch many URLs concurrently; one NDJSON result per request
+  aiokit doctor [options] -- CMD...    run a Node program with blocking detection; summary at exit
+  aiokit ps PID                        print the task tree of a program run with aiokit/node/register
+  aiokit help [COMMAND]                help for a command
+  aiokit --version
+
+Exit codes:
+  0    success
+  1    the job ran but failed (fetch: some requests failed, with --fail-on-error; doctor: the program failed)
+  2    bad command line (usage printed)
+  130  interrupted by Ctrl-C
+
+Colors only on a terminal; NO_COLOR turns them off.`;

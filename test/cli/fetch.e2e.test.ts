@@ -1,0 +1,236 @@
+/**
+ * End-to-end tests of `aiokit fetch`: the built CLI as a child process against
+ * a real local server, with real signals. Synchronised on what the server
+ * sees (requests arrived), never on sleeps.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const cli = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
+
+interface Held {
+  readonly res: ServerResponse;
+  readonly path: string;
+}
+
+let base = "";
+let inFlight = 0;
+let maxInFlight = 0;
+let held: Held[] = [];
+let holdAll = false;
+let onArrive: (() => void) | undefined;
+const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const url = new URL(req.url ?? "/", "http://x");
+  inFlight++;
+  maxInFlight = Math.max(maxInFlight, inFlight);
+  res.on("close", () => inFlight--);
+  const flaky = url.searchParams.get("flaky");
+  if (url.pathname === "/status") {
+    res.writeHead(Number(url.searchParams.get("code"))).end("status");
+  } else if (flaky !== null) {
+    // Fails until the nth attempt (counted per path), with Retry-After: 0.
+    const key = url.pathname;
+    const seen = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, seen);
+    if (seen < Number(flaky)) res.writeHead(503, { "retry-after": "0" }).end("busy");
+    else res.writeHead(200).end("recovered");
+  } else if (holdAll) {
+    held.push({ res, path: url.pathname });
+  } else {
+    setTimeout(
+      () => res.writeHead(200, { "content-type": "text/plain" }).end(`body of ${url.pathname}`),
+      2,
+    );
+  }
+  onArrive?.();
+});
+const attempts = new Map<string, number>();
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function runCli(
+  args: string[],
+  input?: string,
+): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  if (input !== undefined) child.stdin?.end(input);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+function records(text: string): Record<string, unknown>[] {
+  return text
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function until(condition: () => boolean): Promise<void> {
+  if (condition()) return Promise.resolve();
+  return new Promise((resolve) => {
+    onArrive = () => {
+      if (condition()) {
+        onArrive = undefined;
+        resolve();
+      }
+    };
+  });
+}
+
+async function tempFile(name: string, content?: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "aiokit-fetch-"));
+  const path = join(dir, name);
+  if (content !== undefined) await writeFile(path, content);
+  return path;
+}
+
+describe("aiokit fetch", () => {
+  it("writes one record per input line: answers, HTTP errors, bad lines, retried failures", async () => {
+    const input = [
+      `${base}/a`,
+      "not a url",
+      `${base}/status?code=404`,
+      `${base}/r1?flaky=3`,
+      `{"url":"${base}/json","method":"post","body":"x"}`,
+      `{"url": 5}`,
+      "http://127.0.0.1:1/refused",
+    ].join("\n");
+    const { done } = runCli(["fetch", "-", "-r", "3", "--progress", "never"], input);
+    const { code, stdout, stderr } = await done;
+    const out = records(stdout).sort((a, b) => (a.line as number) - (b.line as number));
+    assert.deepEqual(
+      out.map((r) => r.line),
+      [1, 2, 3, 4, 5, 6, 7],
+    );
+    assert.equal(out[0]?.status, 200);
+    assert.equal(out[0]?.body, "body of /a");
+    assert.match(String(out[1]?.error), /Invalid URL/);
+    assert.equal(out[2]?.status, 404);
+    assert.equal(out[3]?.status, 200);
+    assert.equal(out[3]?.attempts, 3, "503 with Retry-After is retried");
+    assert.equal(out[4]?.method, "POST");
+    assert.match(String(out[5]?.error), /"url" to be a string/);
+    assert.match(String(out[6]?.error), /ECONNREFUSED/);
+    assert.equal(code, 1, "some requests failed");
+    assert.match(stderr, /7 requests/);
+    assert.match(stderr, /p50/);
+  });
+
+  it("never has more than --concurrency requests in flight, and streams a large input", async () => {
+    maxInFlight = 0;
+    const lines = Array.from({ length: 2_000 }, (_, i) => `${base}/item/${i}`).join("\n");
+    const output = await tempFile("out.ndjson");
+    const { code } = await runCli(["fetch", "-", "-c", "8", "-o", output, "-q"], lines).done;
+    assert.equal(code, 0);
+    const out = records(await readFile(output, "utf8"));
+    assert.equal(out.length, 2_000);
+    assert.equal(new Set(out.map((r) => r.line)).size, 2_000);
+    assert.ok(maxInFlight <= 8, `max in flight ${maxInFlight}`);
+    assert.ok(maxInFlight >= 2, "requests ran concurrently");
+  });
+
+  it("Ctrl-C stops taking work, lets requests in flight finish, flushes and exits 130", async () => {
+    holdAll = true;
+    held = [];
+    const input = await tempFile(
+      "in.txt",
+      Array.from({ length: 100 }, (_, i) => `${base}/h/${i}`).join("\n"),
+    );
+    const output = await tempFile("out.ndjson");
+    const { child, done } = runCli(["fetch", input, "-c", "4", "-o", output]);
+    await until(() => held.length === 4);
+    child.kill("SIGINT");
+    await new Promise((resolve) => child.stderr?.once("data", resolve)); // "Stopping: …"
+    holdAll = false;
+    for (const h of held) h.res.writeHead(200).end("late");
+    const { code, stderr } = await done;
+    assert.equal(code, 130, stderr);
+    const out = records(await readFile(output, "utf8"));
+    assert.equal(out.length, 4, "exactly the requests in flight were finished and recorded");
+    assert.ok(out.every((r) => r.status === 200));
+
+    // --resume then does the remaining 96 and nothing twice.
+    const resumed = await runCli(["fetch", input, "-c", "4", "-o", output, "--resume", "-q"]).done;
+    assert.equal(resumed.code, 0);
+    const all = records(await readFile(output, "utf8"));
+    assert.equal(all.length, 100);
+    assert.equal(new Set(all.map((r) => r.line)).size, 100);
+  });
+
+  it("a second Ctrl-C aborts the requests in flight, recorded as cancelled", async () => {
+    holdAll = true;
+    held = [];
+    const input = await tempFile(
+      "in.txt",
+      Array.from({ length: 10 }, (_, i) => `${base}/c/${i}`).join("\n"),
+    );
+    const output = await tempFile("out.ndjson");
+    const { child, done } = runCli(["fetch", input, "-c", "3", "-o", output]);
+    await until(() => held.length === 3);
+    child.kill("SIGINT");
+    await new Promise((resolve) => child.stderr?.once("data", resolve));
+    child.kill("SIGINT");
+    const { code } = await done;
+    holdAll = false;
+    assert.equal(code, 130);
+    const out = records(await readFile(output, "utf8"));
+    assert.equal(out.length, 3);
+    assert.ok(out.every((r) => r.error === "cancelled"));
+  });
+
+  it("--resume repairs a partial last line left by a crash", async () => {
+    const input = await tempFile("in.txt", `${base}/x/1\n${base}/x/2\n${base}/x/3\n`);
+    const output = await tempFile(
+      "out.ndjson",
+      `${JSON.stringify({ line: 1, url: `${base}/x/1`, status: 200 })}\n{"line":2,"url":"${base}/x/2","sta`,
+    );
+    const { code, stderr } = await runCli(["fetch", input, "-o", output, "--resume"]).done;
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /cut a partial last line/);
+    const out = records(await readFile(output, "utf8"));
+    assert.deepEqual(out.map((r) => r.line).sort(), [1, 2, 3]);
+  });
+
+  it("--save writes bodies to files named by their sha256", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aiokit-save-"));
+    const { stdout, code } = await runCli(["fetch", "-", "--save", dir, "-q"], `${base}/s/1\n`)
+      .done;
+    assert.equal(code, 0);
+    const [record] = records(stdout);
+    assert.match(String(record?.sha256), /^[0-9a-f]{64}$/);
+    assert.deepEqual(await readdir(dir), [record?.sha256]);
+    assert.equal(await readFile(String(record?.file), "utf8"), "body of /s/1");
+  });
+
+  it("bad options exit 2 with a usage message", async () => {
+    const { code, stderr } = await runCli(["fetch", "-c", "zero"]).done;
+    assert.equal(code, 2);
+    assert.match(stderr, /--concurrency.*"zero"/);
+    assert.match(stderr, /Usage: aiokit fetch/);
+  });
+});
