@@ -4,6 +4,7 @@
  * @module
  */
 
+export { jobSignal } from "./job-signal.js";
 // Node runtime layer (issue 6)
 export { formatLeakReport, type LeakedTask, type LeakReport, leakReport } from "./leak-report.js";
 export { type Main, type RunOptions, run } from "./run.js";
@@ -17,3 +18,14 @@ export {
   type TaskTrackingOptions,
   type TaskTreeNode,
 } from "./task-tree.js";
+export { defaultWorkerPool, type ToWorkerOptions, toWorker } from "./to-worker.js";
+export { type Transfer, transfer } from "./transfer.js";
+export {
+  type AnyFunction,
+  type CallOptions,
+  type JobResult,
+  type WorkerFunction,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerPoolStatistics,
+} from "./worker-pool.js";
