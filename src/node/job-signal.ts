@@ -2,22 +2,27 @@
  * The worker side of a {@link WorkerPool} job: its cooperative `AbortSignal`.
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks";
-
 /** @internal What a running job can see of itself. */
 export interface JobContext {
   readonly signal: AbortSignal;
 }
 
 /**
- * @internal The job running now. Kept on `globalThis` under a registered
- * symbol, so that a worker module importing another copy of aiokit (a
- * different path or version) still finds the job started by this one.
+ * @internal The job running now in this worker (a worker runs one job at a
+ * time, so a slot is enough, and cheaper than AsyncLocalStorage, whose
+ * promise hooks would slow every job down). Kept on `globalThis` under a
+ * registered symbol, so that a worker module importing another copy of
+ * aiokit (another path or version) still finds the job started by this one.
  */
-const registry = globalThis as { [key: symbol]: AsyncLocalStorage<JobContext> | undefined };
+export interface JobSlot {
+  current: JobContext | undefined;
+}
+
+const registry = globalThis as { [key: symbol]: JobSlot | undefined };
 const key = Symbol.for("aiokit.workerJob");
-registry[key] ??= new AsyncLocalStorage<JobContext>();
-export const jobContext: AsyncLocalStorage<JobContext> = registry[key];
+registry[key] ??= { current: undefined };
+/** @internal */
+export const jobSlot: JobSlot = registry[key];
 
 /**
  * Inside a function run by a {@link WorkerPool} (or {@link toWorker}), the
@@ -45,7 +50,7 @@ export const jobContext: AsyncLocalStorage<JobContext> = registry[key];
  * @throws Error when called outside a job run by a worker pool.
  */
 export function jobSignal(): AbortSignal {
-  const context = jobContext.getStore();
+  const context = jobSlot.current;
   if (context === undefined) {
     throw new Error(
       "Cannot get the job's signal: jobSignal() was called outside a worker pool job",

@@ -7,15 +7,28 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { move, transferableSymbol, valueSymbol } from "piscina";
+import { move, transferableSymbol, valueSymbol, workerData } from "piscina";
 import { CancelledError } from "../errors.js";
-import { jobContext } from "./job-signal.js";
+import { jobSlot } from "./job-signal.js";
 import { TRANSFER, type Transfer } from "./transfer.js";
-import { type JobMessage, JobState, serializeError } from "./worker-protocol.js";
+import {
+  type JobMessage,
+  JobState,
+  type PoolWorkerData,
+  serializeError,
+} from "./worker-protocol.js";
 
 type Exported = (...args: readonly unknown[]) => unknown;
 
 const loaded = new Map<string, Promise<Record<string, unknown>>>();
+let states: Int32Array | undefined;
+function poolStates(): Int32Array {
+  states ??= new Int32Array((workerData as PoolWorkerData).states);
+  return states;
+}
+
+/** Exports already loaded, by `name module`: the synchronous fast path. */
+const functions = new Map<string, Exported>();
 const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")?.get;
 const neverAborted = new AbortController().signal;
 // ES2024's Atomics.waitAsync (Node 16+), missing from the ES2023 lib we compile against.
@@ -27,35 +40,97 @@ const { waitAsync } = Atomics as unknown as {
   ): { async: false; value: string } | { async: true; value: Promise<string> };
 };
 
-/** Runs one job. Errors come back as values (see serializeError), so the caller gets them whole. */
-export default async function runJob(job: JobMessage): Promise<unknown> {
+/**
+ * Runs one job. Errors come back as values (see serializeError), so the
+ * caller gets them whole. Synchronous when the module is loaded and the
+ * export returns a plain value: no extra turns for small jobs.
+ */
+export default function runJob(job: JobMessage): unknown {
   let finish: (() => void) | undefined;
+  let sync = true;
   try {
     let signal = neverAborted;
-    if (job.state !== undefined) {
-      const state = new Int32Array(job.state);
+    if (job.slot !== undefined || job.state !== undefined) {
+      const [states, index] =
+        job.slot === undefined
+          ? [new Int32Array(job.state as SharedArrayBuffer), 0]
+          : [poolStates(), job.slot];
       if (
-        Atomics.compareExchange(state, 0, JobState.queued, JobState.running) !== JobState.queued
+        Atomics.compareExchange(states, index, JobState.queued, JobState.running) !==
+        JobState.queued
       ) {
         throw new CancelledError("The job was cancelled before it started");
       }
-      ({ signal, finish } = cooperativeSignal(state));
+      ({ signal, finish } = cooperativeSignal(states, index));
     }
-    const fn = await exported(job.module, job.name);
-    const result = await jobContext.run({ signal }, () => fn(...job.args));
-    if (isTransfer(result)) {
-      // piscina moves a result that implements its Transferable protocol and is marked by move().
-      return move({
-        [transferableSymbol]: [...result[TRANSFER]],
-        [valueSymbol]: { value: result.value },
-      } as never);
+    const fn = functions.get(`${job.name} ${job.module}`);
+    if (fn === undefined) {
+      sync = false;
+      const loadedSignal = signal;
+      return settle(
+        exported(job.module, job.name).then((loadedFn) => call(loadedFn, job, loadedSignal)),
+        finish,
+      );
     }
-    return { value: result };
+    const result = call(fn, job, signal);
+    if (isPromiseLike(result)) {
+      sync = false;
+      return settle(result, finish);
+    }
+    return wrap(result);
   } catch (error) {
     return { error: serializeError(error) };
   } finally {
-    finish?.();
+    if (sync) finish?.();
   }
+}
+
+/** Calls the export with the job's signal in the slot while it runs. */
+function call(fn: Exported, job: JobMessage, signal: AbortSignal): unknown {
+  jobSlot.current = { signal };
+  let result: unknown;
+  try {
+    result = fn(...job.args);
+  } catch (error) {
+    jobSlot.current = undefined;
+    throw error;
+  }
+  if (!isPromiseLike(result)) jobSlot.current = undefined;
+  return result;
+}
+
+function settle(result: unknown, finish: (() => void) | undefined): Promise<unknown> {
+  return Promise.resolve(result).then(
+    (value) => {
+      jobSlot.current = undefined;
+      finish?.();
+      return wrap(value);
+    },
+    (error: unknown) => {
+      jobSlot.current = undefined;
+      finish?.();
+      return { error: serializeError(error) };
+    },
+  );
+}
+
+function wrap(result: unknown): unknown {
+  if (isTransfer(result)) {
+    // piscina moves a result that implements its Transferable protocol and is marked by move().
+    return move({
+      [transferableSymbol]: [...result[TRANSFER]],
+      [valueSymbol]: { value: result.value },
+    } as never);
+  }
+  return { value: result };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 function isTransfer(value: unknown): value is Transfer<unknown> {
@@ -68,11 +143,17 @@ function isTransfer(value: unknown): value is Transfer<unknown> {
  * a synchronous loop sees it), and through `Atomics.waitAsync` when the job
  * awaits something.
  */
-function cooperativeSignal(state: Int32Array): { signal: AbortSignal; finish: () => void } {
+function cooperativeSignal(
+  states: Int32Array,
+  index: number,
+): { signal: AbortSignal; finish: () => void } {
   const controller = new AbortController();
   const signal = controller.signal;
+  let finished = false;
   const check = (): void => {
-    if (!abortedGetter?.call(signal) && Atomics.load(state, 0) === JobState.cancelled) {
+    // Once finished, the slot may already belong to another job.
+    if (finished || abortedGetter?.call(signal)) return;
+    if (Atomics.load(states, index) === JobState.cancelled) {
       controller.abort(new CancelledError("The job was cancelled"));
     }
   };
@@ -90,15 +171,18 @@ function cooperativeSignal(state: Int32Array): { signal: AbortSignal; finish: ()
       AbortSignal.prototype.throwIfAborted.call(signal);
     },
   });
-  const waiting = waitAsync(state, 0, JobState.running);
+  const waiting = waitAsync(states, index, JobState.running);
   if (waiting.async) void waiting.value.then(check);
   else check();
   return {
     signal,
     finish() {
       // Wakes the waitAsync above (it must not outlive the job).
-      if (Atomics.compareExchange(state, 0, JobState.running, JobState.done) === JobState.running) {
-        Atomics.notify(state, 0);
+      finished = true;
+      if (
+        Atomics.compareExchange(states, index, JobState.running, JobState.done) === JobState.running
+      ) {
+        Atomics.notify(states, index);
       }
     },
   };
@@ -117,6 +201,7 @@ async function exported(module: string, name: string): Promise<Exported> {
     const got = value === undefined ? "it has no such export" : `it is a ${typeof value}`;
     throw new TypeError(`Cannot run ${JSON.stringify(name)} from ${module}: ${got}`);
   }
+  functions.set(`${name} ${module}`, value as Exported);
   return value as Exported;
 }
 

@@ -15,7 +15,9 @@ import {
   deserializeError,
   type JobMessage,
   JobState,
+  type PoolWorkerData,
   type SerializedError,
+  STATE_SLOTS,
 } from "./worker-protocol.js";
 
 /** Any function a worker module can export. */
@@ -59,7 +61,7 @@ export interface WorkerPoolOptions {
   readonly cancelGrace?: number;
   /** Limits of each worker's V8 heap (see `worker_threads.ResourceLimits`). */
   readonly resourceLimits?: ResourceLimits;
-  /** Node options of the workers. Default: this process's `execArgv` (so `--import tsx` carries over). */
+  /** Node options of the workers. Default: those of this process that apply to threads (so `--import tsx` carries over). */
   readonly execArgv?: readonly string[];
   /** Shown in errors and the statistics. */
   readonly name?: string;
@@ -133,6 +135,12 @@ export class WorkerPool implements AsyncDisposable {
   readonly #pending = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
   #terminated = 0;
+  // Job states shared with every worker once (as workerData): a cancellable job
+  // takes a free slot instead of sending a SharedArrayBuffer of its own.
+  readonly #states = new Int32Array(new SharedArrayBuffer(4 * STATE_SLOTS));
+  readonly #watched = new WeakMap<AbortSignal, Set<() => void>>();
+  readonly #unwatch = new WeakMap<Set<() => void>, () => void>();
+  readonly #freeSlots = Array.from({ length: STATE_SLOTS }, (_, i) => STATE_SLOTS - 1 - i);
 
   constructor(options: WorkerPoolOptions = {}) {
     const maxThreads = options.maxThreads ?? availableParallelism();
@@ -159,7 +167,8 @@ export class WorkerPool implements AsyncDisposable {
       minThreads,
       idleTimeout,
       maxQueue,
-      execArgv: [...(options.execArgv ?? process.execArgv)],
+      workerData: { states: this.#states.buffer } satisfies PoolWorkerData,
+      ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
     // piscina reports a close timeout as an 'error' event; we close it ourselves.
@@ -283,20 +292,32 @@ export class WorkerPool implements AsyncDisposable {
     signal: AbortSignal,
     transferList: Transferable[] | undefined,
   ): Promise<unknown> {
-    const shared = new SharedArrayBuffer(4);
-    const state = new Int32Array(shared);
-    const escalate = new AbortController();
+    const slot = this.#freeSlots.pop();
+    let states = this.#states;
+    let index = 0;
+    let message: JobMessage;
+    if (slot === undefined) {
+      states = new Int32Array(new SharedArrayBuffer(4));
+      message = { ...job, state: states.buffer as SharedArrayBuffer };
+    } else {
+      index = slot;
+      Atomics.store(states, index, JobState.queued);
+      message = { ...job, slot };
+    }
+    const escalate = new Escalation();
     let grace: NodeJS.Timeout | undefined;
-    const removeListener = onAbort(signal, () => {
+    const removeListener = this.#onAbort(signal, () => {
       if (
-        Atomics.compareExchange(state, 0, JobState.queued, JobState.cancelled) === JobState.queued
+        Atomics.compareExchange(states, index, JobState.queued, JobState.cancelled) ===
+        JobState.queued
       ) {
         // Still in piscina's queue: aborting its signal removes it.
         escalate.abort();
       } else if (
-        Atomics.compareExchange(state, 0, JobState.running, JobState.cancelled) === JobState.running
+        Atomics.compareExchange(states, index, JobState.running, JobState.cancelled) ===
+        JobState.running
       ) {
-        Atomics.notify(state, 0);
+        Atomics.notify(states, index);
         if (this.#cancelGrace === 0) this.#terminate(escalate);
         else if (this.#cancelGrace !== Number.POSITIVE_INFINITY) {
           grace = setTimeout(() => this.#terminate(escalate), this.#cancelGrace);
@@ -306,15 +327,14 @@ export class WorkerPool implements AsyncDisposable {
     const settle = (): void => {
       removeListener();
       if (grace !== undefined) clearTimeout(grace);
+      // The worker has let go of the job (finished, or was terminated): the slot is free.
+      if (slot !== undefined) this.#freeSlots.push(slot);
     };
     return this.#piscina
-      .run(
-        { ...job, state: shared },
-        {
-          signal: escalate.signal,
-          ...(transferList === undefined ? {} : { transferList: transferList as never }),
-        },
-      )
+      .run(message, {
+        signal: escalate,
+        ...(transferList === undefined ? {} : { transferList: transferList as never }),
+      })
       .then(
         (outcome: Outcome) => {
           settle();
@@ -328,9 +348,61 @@ export class WorkerPool implements AsyncDisposable {
       );
   }
 
-  #terminate(escalate: AbortController): void {
+  /**
+   * One abort listener per signal, however many jobs share it: a signal given
+   * to thousands of jobs would otherwise pay a linear-time
+   * `removeEventListener` per job.
+   */
+  #onAbort(signal: AbortSignal, fn: () => void): () => void {
+    let jobs = this.#watched.get(signal);
+    if (jobs === undefined) {
+      const set = new Set<() => void>();
+      jobs = set;
+      this.#watched.set(signal, set);
+      const remove = onAbort(signal, () => {
+        this.#watched.delete(signal);
+        for (const job of set) job();
+      });
+      this.#unwatch.set(set, remove);
+    }
+    const set = jobs;
+    set.add(fn);
+    return () => {
+      if (!set.delete(fn) || set.size > 0) return;
+      this.#watched.delete(signal);
+      this.#unwatch.get(set)?.();
+    };
+  }
+
+  #terminate(escalate: Escalation): void {
     this.#terminated++;
     escalate.abort();
+  }
+}
+
+/**
+ * The abort signal piscina watches for one job, as small as piscina's
+ * `AbortSignalEventTarget` allows: an AbortController per job costs more than
+ * the rest of the job's bookkeeping.
+ */
+class Escalation {
+  aborted = false;
+  #listener: (() => void) | undefined;
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.#listener = undefined;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
   }
 }
 

@@ -11,9 +11,23 @@ export interface JobMessage {
   /** The export to call. */
   readonly name: string;
   readonly args: readonly unknown[];
-  /** One Int32 with the job's {@link JobState}, when the call has a signal. */
+  /**
+   * When the call has a signal: the index of the job's {@link JobState} in
+   * the pool's shared states (sent once to each worker as its workerData)…
+   */
+  readonly slot?: number;
+  /** …or, when every slot is taken, a buffer of its own (one Int32). */
   readonly state?: SharedArrayBuffer;
 }
+
+/** What each worker gets as piscina's `workerData`. */
+export interface PoolWorkerData {
+  /** Int32 job states, indexed by {@link JobMessage.slot}. */
+  readonly states: SharedArrayBuffer;
+}
+
+/** Number of job states a pool shares with its workers. */
+export const STATE_SLOTS = 4096;
 
 /** Where a cancellable job is; moved with compare-and-swap by both threads. */
 export const JobState = {
