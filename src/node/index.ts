@@ -7,6 +7,14 @@
 export { jobSignal } from "./job-signal.js";
 // Node runtime layer (issue 6)
 export { formatLeakReport, type LeakedTask, type LeakReport, leakReport } from "./leak-report.js";
+export {
+  type BlockReport,
+  type EventLoopMonitor,
+  formatBlockReport,
+  type MonitorOptions,
+  monitorEventLoop,
+  type StackFrame,
+} from "./loop-monitor.js";
 export { type Main, type RunOptions, run } from "./run.js";
 export {
   currentTask,
