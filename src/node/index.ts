@@ -4,6 +4,20 @@
  * @module
  */
 
+export {
+  type DebugModeOptions,
+  type DebugRecord,
+  debugOptionsFromEnv,
+  enableDebugMode,
+  registerUrl,
+} from "./debug-mode.js";
+export {
+  type BlockSummaryRow,
+  type DebugReport,
+  formatBlockSummary,
+  readDebugReport,
+  summarizeBlocks,
+} from "./debug-report.js";
 export { jobSignal } from "./job-signal.js";
 // Node runtime layer (issue 6)
 export { formatLeakReport, type LeakedTask, type LeakReport, leakReport } from "./leak-report.js";
@@ -26,6 +40,16 @@ export {
   type TaskTrackingOptions,
   type TaskTreeNode,
 } from "./task-tree.js";
+export {
+  type RequestTaskTreeOptions,
+  requestTaskTree,
+  serveTaskTree,
+  type TaskTreeServer,
+  type TaskTreeSnapshot,
+  TaskTreeUnavailableError,
+  type TaskTreeUnavailableReason,
+  taskTreeSocketPath,
+} from "./task-tree-socket.js";
 export { defaultWorkerPool, type ToWorkerOptions, toWorker } from "./to-worker.js";
 export { type Transfer, transfer } from "./transfer.js";
 export {
