@@ -136,12 +136,21 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
   const timer = setInterval(() => heartbeat.beat(), interval);
   timer.unref();
 
+  // At exit, let the watchdog disconnect first: Node would otherwise print
+  // "Waiting for the debugger to disconnect..." and wait for it.
+  const onExit = (): void => {
+    clearInterval(timer);
+    heartbeat.stop();
+    heartbeat.waitReleased(500);
+  };
+  process.on("exit", onExit);
   let stopping: Promise<void> | undefined;
   const removeAbort =
     options.signal === undefined ? undefined : listen(options.signal, () => void stop());
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       removeAbort?.();
+      process.off("exit", onExit);
       clearInterval(timer);
       heartbeat.stop();
       exposeCurrentTask(-1);

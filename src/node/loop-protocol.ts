@@ -45,10 +45,25 @@ export class Heartbeat {
   readonly #ints: Int32Array;
   readonly #time: Float64Array;
 
-  constructor(shared = new SharedArrayBuffer(16)) {
+  constructor(shared = new SharedArrayBuffer(24)) {
     this.shared = shared;
-    this.#ints = new Int32Array(shared, 0, 2);
-    this.#time = new Float64Array(shared, 8, 1);
+    // [0] seq, [1] stop flag, [2] the watchdog let go of the main thread (disconnected).
+    this.#ints = new Int32Array(shared, 0, 4);
+    this.#time = new Float64Array(shared, 16, 1);
+  }
+
+  /** Watchdog: its inspector session is gone, the main thread may exit. */
+  released(): void {
+    Atomics.store(this.#ints, 2, 1);
+    Atomics.notify(this.#ints, 2);
+  }
+
+  /**
+   * Main thread, at exit: waits (blocking, at most `ms`) for the watchdog to
+   * let go, so Node does not wait for a debugger to disconnect.
+   */
+  waitReleased(ms: number): void {
+    Atomics.wait(this.#ints, 2, 0, ms);
   }
 
   /** Main thread: the loop is alive. */

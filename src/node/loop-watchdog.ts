@@ -126,7 +126,7 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
         line: frame.location.lineNumber + 1,
         column: frame.location.columnNumber + 1,
       }));
-      stack = stale ? "ended" : idleOnly(frames) ? "unavailable" : "captured";
+      stack = stale || idleOnly(frames) ? "ended" : "captured";
     } catch {
       stack = "unavailable";
     } finally {
@@ -155,9 +155,14 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
   setImmediate(watch);
 }
 
-/** A pause that landed only in Node's timer machinery: the main thread had gone idle. */
+const IDLE = new Set(["", "node:internal/timers", "node:internal/process/task_queues"]);
+
+/**
+ * A pause that landed only in Node's timer machinery: the blocking call had
+ * returned and its stack unwound before the pause took effect.
+ */
 function idleOnly(frames: readonly RawFrame[]): boolean {
-  return frames.every((frame) => frame.url.startsWith("node:") || frame.url === "");
+  return frames.every((frame) => IDLE.has(frame.url));
 }
 
 function stop(): void {
@@ -167,6 +172,7 @@ function stop(): void {
     // Already gone.
   }
   session = undefined;
+  heartbeat.released();
   parentPort?.close();
 }
 

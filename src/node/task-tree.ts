@@ -70,6 +70,7 @@ const OWN_URL = new URL("../", import.meta.url);
 const OWN_PREFIXES = [OWN_URL.href, fileURLToPath(OWN_URL)];
 
 let nextGroupId = 1;
+const STACK_FRAMES = 10;
 
 /** @internal The instrument behind task tracking. */
 export class TaskTracker implements Instrument {
@@ -173,8 +174,13 @@ export class TaskTracker implements Instrument {
   ): TrackedNode {
     let stack: { stack?: string } | undefined;
     if (withStack) {
-      stack = {};
-      Error.captureStackTrace(stack, this.#add);
+      // The spawn site is the first frame outside aiokit: a few frames are
+      // enough, and each one costs.
+      // (new Error is cheaper than Error.captureStackTrace; the stack is formatted only when read.)
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = STACK_FRAMES;
+      stack = new Error();
+      Error.stackTraceLimit = limit;
     }
     const node: TrackedNode = {
       kind,

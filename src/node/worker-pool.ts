@@ -135,6 +135,7 @@ export class WorkerPool implements AsyncDisposable {
   readonly #pending = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
   #terminated = 0;
+  #keepAlive: NodeJS.Timeout | undefined;
   // Job states shared with every worker once (as workerData): a cancellable job
   // takes a free slot instead of sending a SharedArrayBuffer of its own.
   readonly #states = new Int32Array(new SharedArrayBuffer(4 * STATE_SLOTS));
@@ -214,8 +215,16 @@ export class WorkerPool implements AsyncDisposable {
             .then(unwrap)
         : this.#runCancellable(job, signal, transferList);
     this.#pending.add(promise);
+    // piscina's idle and starting workers are unref'd, and a job waiting in its
+    // queue holds no handle: while a replacement worker starts, the process
+    // could exit under a caller awaiting a job. Hold the loop while jobs are pending.
+    if (this.#pending.size === 1) this.#keepAlive = setInterval(noop, 1 << 30);
     const forget = (): void => {
       this.#pending.delete(promise);
+      if (this.#pending.size === 0 && this.#keepAlive !== undefined) {
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+      }
     };
     promise.then(forget, forget);
     return promise as Promise<JobResult<F>>;
@@ -405,6 +414,8 @@ class Escalation {
     listener?.();
   }
 }
+
+function noop(): void {}
 
 function unwrap(outcome: Outcome): unknown {
   if ("error" in outcome) throw deserializeError(outcome.error);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
+import fc from "fast-check";
 import { CancelledError, taskGroup } from "../../src/index.js";
 import {
   defaultWorkerPool,
@@ -249,6 +250,71 @@ describe("WorkerPool", () => {
       }),
       { name: "TaskGroupError" },
     );
+  });
+});
+
+describe("WorkerPool (property)", () => {
+  it("settles every job as its signal says, whatever the timing of the abort", async () => {
+    const pool = new WorkerPool({ maxThreads: 2, cancelGrace: 20 });
+    const exportOf = {
+      quick: "quick",
+      cooperative: "awaitAbort",
+      checking: "spinUntilCancelled",
+      stubborn: "spinForever",
+    } as const;
+    const plan = fc.oneof(
+      fc.record({
+        kind: fc.constant("quick" as const),
+        abort: fc.constantFrom("never", "before", "at once", "once started"),
+      }),
+      fc.record({
+        kind: fc.constantFrom("cooperative" as const, "checking" as const, "stubborn" as const),
+        abort: fc.constantFrom("before", "at once", "once started"),
+      }),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(plan, { minLength: 1, maxLength: 6 }), async (plans) => {
+          const runs = plans.map((p) => {
+            const controller = new AbortController();
+            const reason = new Error("aborted by the property");
+            const f = flags();
+            if (p.abort === "before") controller.abort(reason);
+            const outcome = pool
+              .run<WithShared>(jobs, exportOf[p.kind], [f.shared], { signal: controller.signal })
+              .then(
+                (value) => ({ value }),
+                (error: unknown) => ({ error }),
+              );
+            if (p.abort === "at once") controller.abort(reason);
+            return { ...p, controller, reason, f, outcome };
+          });
+          for (const r of runs) {
+            if (r.abort === "once started") {
+              await r.f.started();
+              r.controller.abort(r.reason);
+            }
+          }
+          for (const r of runs) {
+            const outcome = await r.outcome;
+            if ("error" in outcome) assert.equal(outcome.error, r.reason);
+            else {
+              assert.equal(r.kind, "quick");
+              assert.equal(outcome.value, 1);
+              assert.notEqual(r.abort, "before");
+            }
+            if (r.abort === "never") assert.deepEqual(outcome, { value: 1 });
+            assert.equal(getEventListeners(r.controller.signal, "abort").length, 0);
+          }
+          assert.equal(pool.statistics().pending, 0);
+        }),
+        { numRuns: 25 },
+      );
+      // The pool still serves after all that.
+      assert.equal(await pool.run<Add>(jobs, "add", [1, 1]), 2);
+    } finally {
+      await pool.close();
+    }
   });
 });
 
