@@ -169,6 +169,8 @@ export class WorkerPool implements AsyncDisposable {
       idleTimeout,
       maxQueue,
       workerData: { states: this.#states.buffer } satisfies PoolWorkerData,
+      // Cancellable jobs go through piscina's skip queue; keep them in order there too.
+      stricterFIFO: true,
       ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
