@@ -33,10 +33,10 @@ export function asCompleted<const T extends readonly Awaitable<unknown>[] | []>(
   items: T,
   options?: AsCompletedOptions,
 ): AsyncGenerator<AwaitedOf<T[number]>, void, undefined>;
-export function asCompleted<T>(
-  items: Iterable<Awaitable<T>>,
+export function asCompleted<A extends Awaitable<unknown>>(
+  items: Iterable<A>,
   options?: AsCompletedOptions,
-): AsyncGenerator<T, void, undefined>;
+): AsyncGenerator<AwaitedOf<A>, void, undefined>;
 export async function* asCompleted(
   items: Iterable<Awaitable<unknown>>,
   options: AsCompletedOptions = {},

@@ -35,7 +35,16 @@ interface LongTimer {
   id: ReturnType<typeof setTimeout>;
 }
 
-/** The real clock: `performance.now()` and the platform's timers. */
+/**
+ * The real clock: `performance.now()` and the platform's timers (long waits
+ * are split, since `setTimeout` overflows above 2³¹−1 ms).
+ *
+ * @example
+ * ```ts
+ * import { realClock, setClock } from "aiokit";
+ * setClock(realClock); // undo a test's virtual clock by hand
+ * ```
+ */
 export const realClock: Clock = {
   now: () => performance.now(),
   setTimer(callback, ms) {

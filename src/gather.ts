@@ -47,11 +47,14 @@ export function gather<const T extends readonly Awaitable<unknown>[] | []>(
   items: T,
   options?: GatherOptions & { readonly settle?: false | undefined },
 ): Promise<Results<T>>;
-export function gather<T>(
-  items: Iterable<Awaitable<T>>,
+export function gather<A extends Awaitable<unknown>>(
+  items: Iterable<A>,
   options: GatherOptions & { readonly settle: true },
-): Promise<PromiseSettledResult<T>[]>;
-export function gather<T>(items: Iterable<Awaitable<T>>, options?: GatherOptions): Promise<T[]>;
+): Promise<PromiseSettledResult<AwaitedOf<A>>[]>;
+export function gather<A extends Awaitable<unknown>>(
+  items: Iterable<A>,
+  options?: GatherOptions,
+): Promise<AwaitedOf<A>[]>;
 export function gather(
   items: Iterable<Awaitable<unknown>>,
   options: GatherOptions = {},

@@ -28,7 +28,10 @@ export function race<const T extends readonly Awaitable<unknown>[] | []>(
   items: T,
   options?: RaceOptions,
 ): Promise<AwaitedOf<T[number]>>;
-export function race<T>(items: Iterable<Awaitable<T>>, options?: RaceOptions): Promise<T>;
+export function race<A extends Awaitable<unknown>>(
+  items: Iterable<A>,
+  options?: RaceOptions,
+): Promise<AwaitedOf<A>>;
 export async function race(
   items: Iterable<Awaitable<unknown>>,
   options: RaceOptions = {},

@@ -1,7 +1,7 @@
 import { expectFunction, expectSignal } from "./_internal/describe.js";
 import { instrument } from "./_internal/instrument.js";
 import { CancelledError, isCancellation, TaskGroupError } from "./errors.js";
-import { Task, type TaskFn, type TaskOwner } from "./task.js";
+import { Task, type TaskFn } from "./task.js";
 
 /** Options of {@link TaskGroup} and {@link taskGroup}. */
 export interface TaskGroupOptions {
@@ -41,7 +41,7 @@ type GroupState = "open" | "closing" | "finished";
  * } // waits here for both tasks; throws TaskGroupError if one failed
  * ```
  */
-export class TaskGroup implements AsyncDisposable, TaskOwner {
+export class TaskGroup implements AsyncDisposable {
   readonly #name: string | undefined;
   readonly #controller = new AbortController();
   readonly #outer: AbortSignal | undefined;

@@ -163,6 +163,7 @@ export class Task<T> implements PromiseLike<T> {
 
   /** @internal Settles as cancelled without running (spawned into a cancelled group). */
   _cancelBeforeStart(reason: unknown): void {
+    instrument?.taskSpawned(this as unknown as Task<unknown>, this.#owner as never);
     this.#cancelRequested = true;
     this.#cancelReason = reason;
     this.#finish("cancelled", undefined, reason);

@@ -8,22 +8,61 @@
  * was granted a value always receives it, even if its signal aborts in the same
  * tick; a waiter whose signal aborted first is already gone and never takes
  * the value. That is the whole of "cancellation is atomic".
+ *
+ * A waiter may carry `data` (a blocked `Queue.put` carries its item): the
+ * waker reads it with `peekData()` and then wakes or rejects that waiter, all
+ * in the same synchronous step, so the hand-over cannot be torn by an abort.
  */
 
-interface Waiter<T> {
-  prev: Waiter<T> | undefined;
-  next: Waiter<T> | undefined;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** False once woken, rejected or removed. */
-  queued: boolean;
+import { describe } from "./describe.js";
+
+/**
+ * The start of every waiting operation: a rejected promise when `signal` is
+ * not an AbortSignal (TypeError) or is already aborted (its reason), else
+ * undefined. Waits refuse an aborted signal even when they could complete at
+ * once, so "aborted" always means "nothing happened".
+ */
+export function refuseWait(signal: unknown): Promise<never> | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    return Promise.reject(
+      new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`),
+    );
+  }
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return undefined;
 }
 
-export class WaitQueue<T> {
-  #head: Waiter<T> | undefined;
-  #tail: Waiter<T> | undefined;
+// A queued caller. It is its own abort listener (`handleEvent`), so a wait
+// allocates no closure beyond the promise's own.
+class Waiter<T, D> {
+  prev: Waiter<T, D> | undefined = undefined;
+  next: Waiter<T, D> | undefined = undefined;
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+  /** The queue while queued; undefined once woken, rejected or removed. */
+  queue: WaitQueue<T, D> | undefined;
+  signal: AbortSignal | undefined;
+  data: D;
+
+  constructor(queue: WaitQueue<T, D>, signal: AbortSignal | undefined, data: D) {
+    this.queue = queue;
+    this.signal = signal;
+    this.data = data;
+  }
+
+  handleEvent(): void {
+    const queue = this.queue;
+    if (queue === undefined) return;
+    const signal = this.signal as AbortSignal;
+    queue._remove(this);
+    this.reject(signal.reason);
+  }
+}
+
+export class WaitQueue<T, D = undefined> {
+  #head: Waiter<T, D> | undefined;
+  #tail: Waiter<T, D> | undefined;
   #size = 0;
 
   /** Number of waiters queued now. */
@@ -35,39 +74,34 @@ export class WaitQueue<T> {
    * Queues a waiter and returns the promise it waits on. When `signal` aborts
    * first, the waiter leaves the queue at once and the promise rejects with the
    * signal's reason; an already-aborted signal rejects without queueing.
+   * `data` rides along with the waiter (see {@link WaitQueue.peekData}).
    */
-  wait(signal?: AbortSignal): Promise<T> {
+  wait(signal?: AbortSignal, data?: D): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter<T> = {
-        prev: this.#tail,
-        next: undefined,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-        queued: true,
-      };
-      if (this.#tail === undefined) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#size++;
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          if (!waiter.queued) return;
-          this.#unlink(waiter);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
+    const waiter = new Waiter<T, D>(this, signal, data as D);
+    const promise = new Promise<T>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    waiter.prev = this.#tail;
+    if (this.#tail === undefined) this.#head = waiter;
+    else this.#tail.next = waiter;
+    this.#tail = waiter;
+    this.#size++;
+    signal?.addEventListener("abort", waiter, { once: true });
+    return promise;
+  }
+
+  /** The `data` of the first waiter (undefined when nobody waits: check `size`). */
+  peekData(): D | undefined {
+    return this.#head?.data;
   }
 
   /** Wakes the first waiter with `value`; false when nobody waits. */
   wakeOne(value: T): boolean {
     const waiter = this.#head;
     if (waiter === undefined) return false;
-    this.#unlink(waiter);
+    this._remove(waiter);
     waiter.resolve(value);
     return true;
   }
@@ -79,29 +113,37 @@ export class WaitQueue<T> {
     return count;
   }
 
+  /** Rejects the first waiter with `reason`; false when nobody waits. */
+  rejectOne(reason: unknown): boolean {
+    const waiter = this.#head;
+    if (waiter === undefined) return false;
+    this._remove(waiter);
+    waiter.reject(reason);
+    return true;
+  }
+
   /** Rejects every waiter queued now with `reason`; returns how many. */
   rejectAll(reason: unknown): number {
     let count = 0;
-    for (let waiter = this.#head; waiter !== undefined; waiter = this.#head) {
-      this.#unlink(waiter);
-      waiter.reject(reason);
-      count++;
-    }
+    while (this.rejectOne(reason)) count++;
     return count;
   }
 
-  #unlink(waiter: Waiter<T>): void {
-    waiter.queued = false;
+  /** @internal Unlinks `waiter` and drops its abort listener (for Waiter only). */
+  _remove(waiter: Waiter<T, D>): void {
+    waiter.queue = undefined;
     if (waiter.prev === undefined) this.#head = waiter.next;
     else waiter.prev.next = waiter.next;
     if (waiter.next === undefined) this.#tail = waiter.prev;
     else waiter.next.prev = waiter.prev;
     waiter.prev = undefined;
     waiter.next = undefined;
+    waiter.data = undefined as D;
     this.#size--;
-    if (waiter.onAbort !== undefined) {
-      waiter.signal?.removeEventListener("abort", waiter.onAbort);
-      waiter.onAbort = undefined;
+    const signal = waiter.signal;
+    if (signal !== undefined) {
+      waiter.signal = undefined;
+      signal.removeEventListener("abort", waiter);
     }
   }
 }

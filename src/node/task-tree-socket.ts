@@ -38,6 +38,18 @@ export type TaskTreeUnavailableReason = "no-process" | "not-serving" | "permissi
  * {@link requestTaskTree} could not read the tree: no such process, it does
  * not serve its tree (not started with `aiokit/node/register`), it belongs to
  * another user, or it answered something else. `reason` says which.
+ *
+ * @example
+ * ```ts
+ * import { requestTaskTree, TaskTreeUnavailableError } from "aiokit/node";
+ * try {
+ *   await requestTaskTree(pid);
+ * } catch (error) {
+ *   if (error instanceof TaskTreeUnavailableError && error.reason === "not-serving") {
+ *     console.error("start it with: node --import aiokit/node/register app.js");
+ *   }
+ * }
+ * ```
  */
 export class TaskTreeUnavailableError extends Error {
   override readonly name = "TaskTreeUnavailableError";

@@ -328,7 +328,16 @@ export function enableTaskTracking(options: TaskTrackingOptions = {}): () => voi
   };
 }
 
-/** True while task tracking is on. */
+/**
+ * True while task tracking is on.
+ *
+ * @example
+ * ```ts
+ * import { dumpTasks, isTaskTracking } from "aiokit/node";
+ * if (!isTaskTracking()) console.warn("start with --import aiokit/node/register to see tasks");
+ * console.log(dumpTasks());
+ * ```
+ */
 export function isTaskTracking(): boolean {
   return tracker !== undefined;
 }

@@ -3,7 +3,7 @@
  * @module
  */
 
-/** @internal Marks a result whose buffers are moved to the caller. */
+/** The key under which a {@link Transfer} holds what to move (a registered symbol, so copies of aiokit agree). */
 export const TRANSFER = Symbol.for("aiokit.transfer");
 
 /** A value to return from a worker job together with what to move rather than copy. */

@@ -1,0 +1,65 @@
+/**
+ * Issue 2: the cost of a task. 1,000,000 no-op async calls awaited with
+ * Promise.all (the baseline), spawned in one TaskGroup, and gathered.
+ */
+import { gather, TaskGroup, taskGroup } from "../../src/index.js";
+import type { BenchSuite } from "../harness.js";
+
+const N = 1_000_000;
+const noop = async (): Promise<number> => 1;
+const noopWithSignal = async (_signal: AbortSignal): Promise<number> => 1;
+
+const suite: BenchSuite = {
+  title: `core: ${N.toLocaleString("en")} no-op async tasks`,
+  target: "TaskGroup.spawn and gather within 2× of Promise.all in time and in memory per task",
+  cases: [
+    {
+      name: "Promise.all(async calls)",
+      baseline: true,
+      run: async () => {
+        const promises = new Array<Promise<number>>(N);
+        for (let i = 0; i < N; i++) promises[i] = noop();
+        await Promise.all(promises);
+      },
+    },
+    {
+      name: "taskGroup + spawn",
+      run: () =>
+        taskGroup((tg) => {
+          for (let i = 0; i < N; i++) tg.spawn(noop);
+        }),
+    },
+    {
+      name: "await using TaskGroup + spawn",
+      run: async () => {
+        await using tg = new TaskGroup();
+        for (let i = 0; i < N; i++) tg.spawn(noop);
+      },
+    },
+    {
+      name: "gather(task functions)",
+      run: async () => {
+        const fns = new Array<() => Promise<number>>(N);
+        for (let i = 0; i < N; i++) fns[i] = noop;
+        await gather(fns);
+      },
+    },
+    {
+      name: "gather(promises)",
+      run: async () => {
+        const promises = new Array<Promise<number>>(N);
+        for (let i = 0; i < N; i++) promises[i] = noop();
+        await gather(promises);
+      },
+    },
+    {
+      name: "gather(fns taking a signal)",
+      run: async () => {
+        const fns = new Array<(signal: AbortSignal) => Promise<number>>(N);
+        for (let i = 0; i < N; i++) fns[i] = noopWithSignal;
+        await gather(fns);
+      },
+    },
+  ],
+};
+export default suite;

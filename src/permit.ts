@@ -1,0 +1,71 @@
+/**
+ * The token `acquire()` hands out: a lock held, a semaphore slot, a borrowed
+ * capacity token.
+ * @module
+ */
+
+/**
+ * Proof that you hold a {@link Lock}, a {@link Semaphore} slot or a
+ * {@link CapacityLimiter} token, returned by their `acquire()`. Give it back
+ * with `release()`, or let `using` do it at the end of the block.
+ *
+ * `release()` is idempotent per permit: releasing the same permit twice gives
+ * back one slot, not two, so a `finally` and a `using` cannot both release.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "aiokit";
+ * const lock = new Lock();
+ * {
+ *   using _permit = await lock.acquire();
+ *   // … only one task at a time runs here …
+ * } // released here, even when the block throws
+ * ```
+ */
+export interface Permit extends Disposable {
+  /** Gives the permit back (wakes the next waiter). A second call does nothing. */
+  release(): void;
+  /** True once the permit was released. */
+  readonly released: boolean;
+}
+
+class OncePermit implements Permit {
+  #release: (() => void) | undefined;
+
+  constructor(release: () => void) {
+    this.#release = release;
+  }
+
+  get released(): boolean {
+    return this.#release === undefined;
+  }
+
+  release(): void {
+    const release = this.#release;
+    if (release === undefined) return;
+    this.#release = undefined;
+    release();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** @internal A permit that calls `release` on its first release only. */
+export function createPermit(release: () => void): Permit {
+  return new OncePermit(release);
+}
+
+/** @internal Acquires, runs `fn`, and releases whatever happens. */
+export async function runHolding<T>(
+  acquire: Promise<Permit>,
+  fn: () => T | PromiseLike<T>,
+): Promise<Awaited<T>> {
+  const permit = await acquire;
+  try {
+    return await fn();
+  } finally {
+    permit.release();
+  }
+}

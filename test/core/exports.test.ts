@@ -1,0 +1,40 @@
+/** The public names of each entry point: a contract. Changing this list is a decision, not an accident. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as core from "../../src/index.js";
+import * as testing from "../../src/testing/index.js";
+
+const coreNames = [
+  "CancelledError",
+  "Task",
+  "TaskGroup",
+  "TaskGroupError",
+  "TimeoutError",
+  "asCompleted",
+  "gather",
+  "getClock",
+  "isCancellation",
+  "moveOnAfter",
+  "moveOnAt",
+  "now",
+  "race",
+  "realClock",
+  "setClock",
+  "shield",
+  "sleep",
+  "taskGroup",
+  "timeout",
+  "timeoutAt",
+  "wait",
+];
+
+describe("public exports", () => {
+  it("aiokit exports at least the core contract", () => {
+    const names = Object.keys(core);
+    for (const name of coreNames) assert.ok(names.includes(name), `aiokit does not export ${name}`);
+  });
+
+  it("aiokit/testing exports the virtual clock", () => {
+    assert.deepEqual(Object.keys(testing).sort(), ["VirtualClock", "waitIdle", "withVirtualClock"]);
+  });
+});
