@@ -14,6 +14,7 @@ import { TRANSFER, type Transfer } from "./transfer.js";
 import {
   type JobMessage,
   JobState,
+  type PingMessage,
   type PoolWorkerData,
   serializeError,
 } from "./worker-protocol.js";
@@ -45,7 +46,8 @@ const { waitAsync } = Atomics as unknown as {
  * caller gets them whole. Synchronous when the module is loaded and the
  * export returns a plain value: no extra turns for small jobs.
  */
-export default function runJob(job: JobMessage): unknown {
+export default function runJob(job: JobMessage | PingMessage): unknown {
+  if ("ping" in job) return undefined;
   let finish: (() => void) | undefined;
   let sync = true;
   try {

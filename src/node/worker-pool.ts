@@ -15,6 +15,7 @@ import {
   deserializeError,
   type JobMessage,
   JobState,
+  type PingMessage,
   type PoolWorkerData,
   type SerializedError,
   STATE_SLOTS,
@@ -169,8 +170,6 @@ export class WorkerPool implements AsyncDisposable {
       idleTimeout,
       maxQueue,
       workerData: { states: this.#states.buffer } satisfies PoolWorkerData,
-      // Cancellable jobs go through piscina's skip queue; keep them in order there too.
-      stricterFIFO: true,
       ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
@@ -214,7 +213,11 @@ export class WorkerPool implements AsyncDisposable {
       signal === undefined
         ? this.#piscina
             .run(job, transferList === undefined ? {} : { transferList: transferList as never })
-            .then(unwrap)
+            .then(unwrap, (error: unknown) => {
+              // The worker crashed (a job's own error comes back as a value).
+              this.#replaceWorkers();
+              throw error;
+            })
         : this.#runCancellable(job, signal, transferList);
     this.#pending.add(promise);
     // piscina's idle and starting workers are unref'd, and a job waiting in its
@@ -354,9 +357,25 @@ export class WorkerPool implements AsyncDisposable {
         },
         (error: unknown) => {
           settle();
+          this.#replaceWorkers();
           throw signal.aborted ? signal.reason : error;
         },
       );
+  }
+
+  /**
+   * After piscina has removed a worker (terminated on cancellation, or
+   * crashed), it only starts new ones up to `minThreads`: with jobs still
+   * queued and no worker left, they would wait for ever. A ping job makes it
+   * start one (piscina adds a worker when a job arrives to a non-empty queue).
+   */
+  #replaceWorkers(): void {
+    if (this.#closing !== undefined) return;
+    const piscina = this.#piscina;
+    if (piscina.queueSize > 0 && piscina.threads.length < piscina.maxThreads) {
+      const ping: PingMessage = { ping: true };
+      piscina.run(ping).catch(noop);
+    }
   }
 
   /**

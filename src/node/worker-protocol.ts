@@ -4,6 +4,14 @@
  * @module
  */
 
+/**
+ * An empty job that only makes piscina start a worker (see
+ * WorkerPool's #replaceWorkers): the worker answers it at once.
+ */
+export interface PingMessage {
+  readonly ping: true;
+}
+
 /** A job as the worker receives it. */
 export interface JobMessage {
   /** The module's URL (`file:` href). */

@@ -10,6 +10,7 @@ import { CancelledError, taskGroup } from "../../src/index.js";
 import {
   defaultWorkerPool,
   jobSignal,
+  type Transfer,
   toWorker,
   type WorkerFunction,
   WorkerPool,
@@ -140,6 +141,29 @@ describe("WorkerPool", () => {
     }
   });
 
+  it("still runs queued jobs after terminating every worker (regression: piscina with minThreads 0 stranded them)", {
+    timeout: 20_000,
+  }, async () => {
+    const small = new WorkerPool({ maxThreads: 2, cancelGrace: 0 });
+    try {
+      const [a, b, c] = [flags(), flags(), flags()];
+      const controllers = [new AbortController(), new AbortController()];
+      const stubborn = [a, b].map((f, i) =>
+        small.run<WithShared>(jobs, "spinForever", [f.shared], { signal: controllers[i]?.signal }),
+      );
+      const queued = small.run<WithShared>(jobs, "quick", [c.shared]);
+      await a.started();
+      await b.started();
+      assert.equal(small.statistics().queued, 1);
+      for (const controller of controllers) controller.abort();
+      await Promise.allSettled(stubborn);
+      assert.equal(small.statistics().terminated, 2);
+      assert.equal(await queued, 1);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("rejects at once, without running, when the signal is already aborted", async () => {
     const reason = new Error("early");
     await assert.rejects(
@@ -177,8 +201,9 @@ describe("WorkerPool", () => {
     const kept = new ArrayBuffer(8);
     assert.equal(await byteLength(kept), 8);
     assert.equal(kept.byteLength, 8, "copied");
-    const doubled = pool.fn<(b: Uint8Array) => Uint8Array>(jobs, "doubled");
-    const result = await doubled(new Uint8Array([1, 2, 3]));
+    // The worker returns transfer(bytes, [bytes.buffer]); the caller's type is unwrapped.
+    const doubled = pool.fn<(b: Uint8Array) => Transfer<Uint8Array>>(jobs, "doubled");
+    const result: Uint8Array = await doubled(new Uint8Array([1, 2, 3]));
     assert.deepEqual([...result], [2, 4, 6]);
   });
 
@@ -254,7 +279,9 @@ describe("WorkerPool", () => {
 });
 
 describe("WorkerPool (property)", () => {
-  it("settles every job as its signal says, whatever the timing of the abort", async () => {
+  it("settles every job as its signal says, whatever the timing of the abort", {
+    timeout: 120_000,
+  }, async () => {
     const pool = new WorkerPool({ maxThreads: 2, cancelGrace: 20 });
     const exportOf = {
       quick: "quick",
