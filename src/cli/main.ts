@@ -5,11 +5,18 @@
  */
 import { readFileSync } from "node:fs";
 import { demoCommand, demoHelp } from "./demo/command.js";
+import { doctorCommand, doctorHelp } from "./doctor.js";
 import { fetchCommand } from "./fetch/command.js";
 import { fetchHelp, parseFetchArgs } from "./fetch/options.js";
+import { psCommand, psHelp } from "./ps.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
-const helps: Record<string, string> = { demo: demoHelp, fetch: fetchHelp };
+const helps: Record<string, string> = {
+  demo: demoHelp,
+  doctor: doctorHelp,
+  fetch: fetchHelp,
+  ps: psHelp,
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -37,6 +44,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.ok;
     case "demo":
       return demoCommand(rest);
+    case "doctor":
+      return doctorCommand(rest);
+    case "ps":
+      return psCommand(rest);
     case "fetch": {
       const options = parseFetchArgs(rest);
       if (options === "help") {

@@ -1,0 +1,100 @@
+/**
+ * @internal What the main thread and the watchdog thread of
+ * `monitorEventLoop` share: the heartbeat in shared memory and the messages.
+ * @module
+ */
+
+/** The global (a registered symbol) through which the paused main thread tells the watchdog its current task. */
+export const CURRENT_TASK_KEY = "aiokit.currentTask";
+
+/** A call frame as the watchdog reads it. */
+export interface RawFrame {
+  readonly function: string;
+  readonly url: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly column: number;
+}
+
+/** What the watchdog gets as workerData. */
+export interface WatchdogData {
+  readonly shared: SharedArrayBuffer;
+  readonly threshold: number;
+  readonly interval: number;
+}
+
+/** How a block's stack turned out. */
+export type StackStatus = "captured" | "ended" | "unavailable";
+
+/** A block, as the watchdog reports it to the main thread. */
+export interface WatchdogReport {
+  readonly startedAt: number;
+  readonly duration: number;
+  readonly frames: readonly RawFrame[];
+  readonly stack: StackStatus;
+  readonly task: unknown;
+}
+
+/**
+ * The main thread's heartbeat: a sequence number bumped (and notified) on
+ * every beat, the time of the last beat, and a stop flag.
+ */
+export class Heartbeat {
+  readonly shared: SharedArrayBuffer;
+  readonly #ints: Int32Array;
+  readonly #time: Float64Array;
+
+  constructor(shared = new SharedArrayBuffer(24)) {
+    this.shared = shared;
+    // [0] seq, [1] stop flag, [2] the watchdog let go of the main thread (disconnected).
+    this.#ints = new Int32Array(shared, 0, 4);
+    this.#time = new Float64Array(shared, 16, 1);
+  }
+
+  /** Watchdog: its inspector session is gone, the main thread may exit. */
+  released(): void {
+    Atomics.store(this.#ints, 2, 1);
+    Atomics.notify(this.#ints, 2);
+  }
+
+  /**
+   * Main thread, at exit: waits (blocking, at most `ms`) for the watchdog to
+   * let go, so Node does not wait for a debugger to disconnect.
+   */
+  waitReleased(ms: number): void {
+    Atomics.wait(this.#ints, 2, 0, ms);
+  }
+
+  /** Main thread: the loop is alive. */
+  beat(): void {
+    this.#time[0] = Date.now();
+    Atomics.add(this.#ints, 0, 1);
+    Atomics.notify(this.#ints, 0);
+  }
+
+  /** Main thread: tells the watchdog to finish. */
+  stop(): void {
+    Atomics.store(this.#ints, 1, 1);
+    Atomics.add(this.#ints, 0, 1);
+    Atomics.notify(this.#ints, 0);
+  }
+
+  get stopped(): boolean {
+    return Atomics.load(this.#ints, 1) === 1;
+  }
+
+  get seq(): number {
+    return Atomics.load(this.#ints, 0);
+  }
+
+  /** Epoch milliseconds of the last beat (written before `seq` moves, so reading it after seeing `seq` is safe). */
+  get time(): number {
+    return this.#time[0] as number;
+  }
+
+  /** Watchdog: blocks until `seq` moves past `seq` or `ms` pass. */
+  wait(seq: number, ms: number): "ok" | "not-equal" | "timed-out" {
+    return Atomics.wait(this.#ints, 0, seq, ms);
+  }
+}
