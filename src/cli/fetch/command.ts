@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 /** `aiokit fetch`: wires the engine to the terminal, the signals and the summary. */
 import { CancelledError } from "../../index.js";
 import { styleFor } from "../style.js";
@@ -11,6 +12,8 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   const style = styleFor(stderr);
   const drain = new AbortController();
   const abort = new AbortController();
+  // Every request in flight listens on these two signals.
+  setMaxListeners(0, drain.signal, abort.signal);
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;

@@ -51,18 +51,24 @@ export class NdjsonWriter {
   /** Writes one record; waits when the stream's buffer is full (backpressure). */
   async write(record: ResultRecord): Promise<void> {
     this.#written++;
-    if (!this.#out.write(`${JSON.stringify(record)}\n`)) {
-      await new Promise<void>((resolve, reject) => {
-        const done = (error?: Error): void => {
-          this.#out.off("drain", done);
-          this.#out.off("error", done);
-          if (error) reject(error);
-          else resolve();
-        };
-        this.#out.on("drain", done);
-        this.#out.on("error", done);
-      });
-    }
+    if (!this.#out.write(`${JSON.stringify(record)}\n`)) await this.#drained();
+  }
+
+  // One wait shared by every writer that hit the full buffer, so listeners don't pile up.
+  #drain: Promise<void> | undefined;
+  #drained(): Promise<void> {
+    this.#drain ??= new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        this.#out.off("drain", done);
+        this.#out.off("error", done);
+        this.#drain = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.#out.on("drain", done);
+      this.#out.on("error", done);
+    });
+    return this.#drain;
   }
 
   /** Flushes everything written and closes the file (stdout stays open). */
