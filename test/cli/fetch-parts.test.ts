@@ -8,7 +8,7 @@ import { parseRetryAfter } from "../../src/cli/fetch/fetcher.js";
 import { Histogram } from "../../src/cli/fetch/histogram.js";
 import { lines, parseLine, readRequests } from "../../src/cli/fetch/input.js";
 import { parseFetchArgs, parseRate } from "../../src/cli/fetch/options.js";
-import { LineSet, repairAndScan } from "../../src/cli/fetch/output.js";
+import { LineSet, NdjsonWriter, repairAndScan } from "../../src/cli/fetch/output.js";
 import { UsageError } from "../../src/cli/usage.js";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -176,5 +176,32 @@ describe("fetch helpers", () => {
       assert.ok(Math.abs(got - exact) / exact < 0.02, `p${p}: ${got} vs ${exact}`);
     }
     assert.equal(new Histogram().percentile(50), 0);
+  });
+});
+
+describe("NdjsonWriter under backpressure", () => {
+  it("many concurrent writers share one drain wait, and every record lands in order", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aiokit-writer-"));
+    const path = join(dir, "out.ndjson");
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on("warning", onWarning);
+    const writer = NdjsonWriter.open(path);
+    const big = "x".repeat(20_000); // fills the stream's 16 KiB buffer at once
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => writer.write({ line: i + 1, url: big })),
+    );
+    await writer.close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    process.off("warning", onWarning);
+    assert.deepEqual(warnings, [], "no listener-leak warnings");
+    const lines = (await readFile(path, "utf8")).trim().split("\n");
+    assert.equal(lines.length, 200);
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as { line: number }).line),
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
   });
 });
