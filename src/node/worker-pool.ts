@@ -170,6 +170,9 @@ export class WorkerPool implements AsyncDisposable {
       idleTimeout,
       maxQueue,
       workerData: { states: this.#states.buffer } satisfies PoolWorkerData,
+      // A job piscina could not hand to a worker goes back to the head of its
+      // queue, not the tail: jobs start in the order they were submitted.
+      stricterFIFO: true,
       ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
