@@ -116,7 +116,13 @@ const entry = fileURLToPath(new URL("./worker-entry.js", import.meta.url));
  * same class for built-in errors, same name, message, stack and fields; a
  * worker that crashes rejects its job and is replaced; the pool keeps serving.
  *
- * Idle workers do not keep the process alive. `close()` is idempotent.
+ * Idle workers do not keep the process alive; pending jobs do. `close()` is
+ * idempotent.
+ *
+ * Note: jobs start in submission order while they queue, but a cancellable
+ * job (one with a `signal`) submitted just as a worker frees up may start
+ * before an earlier one still waiting (piscina hands it out directly). Do not
+ * make jobs wait for each other's start.
  *
  * @example
  * ```ts
@@ -170,6 +176,9 @@ export class WorkerPool implements AsyncDisposable {
       idleTimeout,
       maxQueue,
       workerData: { states: this.#states.buffer } satisfies PoolWorkerData,
+      // A job piscina could not hand to a worker goes back to the head of its
+      // queue, not the tail: jobs start in the order they were submitted.
+      stricterFIFO: true,
       ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
