@@ -47,6 +47,28 @@ export interface DebugModeOptions {
   readonly print?: boolean;
 }
 
+// On globalThis under a registered symbol: register may have loaded another
+// copy of aiokit than the program's (registerUrl points at one install).
+const READY = Symbol.for("aiokit.debugModeReady");
+const registry = globalThis as { [READY]?: Promise<void> };
+
+/**
+ * Resolves once debug mode's blocking detection is watching (its watchdog
+ * thread starts in the background, so a block in the first moments of a
+ * program may go unseen); at once when it is off.
+ *
+ * @example
+ * ```ts
+ * // node --import aiokit/node/register app.js
+ * import { debugModeReady } from "aiokit/node";
+ * await debugModeReady();
+ * runStartupWork(); // a block here is reported
+ * ```
+ */
+export function debugModeReady(): Promise<void> {
+  return registry[READY] ?? Promise.resolve();
+}
+
 /** One line of an `AIOKIT_REPORT` file. */
 export type DebugRecord =
   | ({ readonly type: "block"; readonly pid: number } & BlockReport)
@@ -111,6 +133,7 @@ export function enableDebugMode(options: DebugModeOptions = {}): () => void {
         record({ type: "block", pid: process.pid, ...report });
       },
     });
+    registry[READY] = monitor.ready;
     undo.push(() => void monitor.stop());
   }
   let on = true;

@@ -7,6 +7,7 @@
 export {
   type DebugModeOptions,
   type DebugRecord,
+  debugModeReady,
   debugOptionsFromEnv,
   enableDebugMode,
   registerUrl,

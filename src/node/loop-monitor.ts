@@ -65,6 +65,11 @@ export interface EventLoopMonitor extends Disposable {
   readonly threshold: number;
   /** Number of blocks reported so far. */
   readonly blocks: number;
+  /**
+   * Resolves once the watchdog thread is watching (it starts in the
+   * background: a block before then is not seen). Tests await it.
+   */
+  readonly ready: Promise<void>;
   /** Stops watching; resolves once the watchdog thread has exited. Idempotent. */
   stop(): Promise<void>;
 }
@@ -124,15 +129,33 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
   });
   let blocks = 0;
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  worker.on("message", (message: WatchdogReport) => {
-    blocks++;
-    onBlock(toReport(message, threshold));
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  // Unref'd once watching, except while a block is being reported or someone
+  // awaits stop(): the monitor itself never keeps the process alive.
+  const release = (): void => {
+    if (stopping === undefined) worker.unref();
+  };
+  worker.on("message", (message: WatchdogReport | { ready: true } | { busy: boolean }) => {
+    if ("ready" in message) {
+      markReady();
+      release();
+    } else if ("busy" in message) {
+      if (message.busy) worker.ref();
+      else release();
+    } else {
+      release();
+      blocks++;
+      onBlock(toReport(message, threshold));
+    }
   });
   worker.on("error", (error) => {
     process.emitWarning(`aiokit: the event loop monitor stopped: ${String(error)}`);
   });
-  // After the listeners: adding a 'message' listener refs the worker again.
-  worker.unref();
+  // The worker stays ref'd until it is watching (so awaiting `ready` works),
+  // then is unref'd: a process that ends at once waits only for its start.
   const timer = setInterval(() => heartbeat.beat(), interval);
   timer.unref();
 
@@ -160,6 +183,7 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
       force.unref();
       await exited;
       clearTimeout(force);
+      markReady();
     })();
     return stopping;
   };
@@ -170,6 +194,7 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
     get blocks() {
       return blocks;
     },
+    ready,
     stop,
     [Symbol.dispose]() {
       void stop();

@@ -77,6 +77,9 @@ function watch(): void {
 }
 
 async function capture(seq: number, lastBeat: number): Promise<void> {
+  // Keeps the process alive until this block is reported (a program may
+  // otherwise end right after the block, before the report reaches it).
+  parentPort?.postMessage({ busy: true });
   // Keeps this thread alive while it waits for the inspector (its messages hold no handle).
   const keepAlive = setInterval(() => {}, 1_000);
   let frames: RawFrame[] = [];
@@ -150,8 +153,9 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
         task,
       };
       parentPort?.postMessage(report);
-    }
-  }
+    } else parentPort?.postMessage({ busy: false });
+  } else parentPort?.postMessage({ busy: false });
+  parentPort?.postMessage({ ready: true });
   setImmediate(watch);
 }
 
@@ -176,4 +180,5 @@ function stop(): void {
   parentPort?.close();
 }
 
+parentPort?.postMessage({ ready: true });
 setImmediate(watch);

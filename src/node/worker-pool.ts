@@ -100,7 +100,8 @@ export interface WorkerFunction<F extends AnyFunction> {
 
 type Outcome = { value: unknown } | { error: SerializedError | { value: unknown } };
 
-const entry = fileURLToPath(new URL("./worker-entry.js", import.meta.url));
+// CommonJS on purpose: see worker-loader.cts.
+const entry = fileURLToPath(new URL("./worker-loader.cjs", import.meta.url));
 
 /**
  * A pool of worker threads for CPU-bound work: asyncio's `run_in_executor`

@@ -8,6 +8,7 @@ describe("aiokit/node exports", () => {
       "TaskTreeUnavailableError",
       "WorkerPool",
       "currentTask",
+      "debugModeReady",
       "debugOptionsFromEnv",
       "defaultWorkerPool",
       "dumpTasks",
