@@ -81,9 +81,10 @@ const watchdogFile = new URL("./loop-watchdog.js", import.meta.url);
  * blocked for longer than `threshold` ms — asyncio's debug mode ("Executing
  * <Task…> took 0.3 seconds"), with the stack of the code that blocked it.
  *
- * How: the main thread bumps a heartbeat in shared memory every
- * `threshold / 4` ms (from an unref'd timer); the watchdog waits on it with
- * `Atomics.wait`. When it stalls, the watchdog pauses the main thread through
+ * How: the main thread stores a heartbeat in shared memory every
+ * `threshold / 2` ms (from an unref'd timer); the watchdog sleeps with
+ * `Atomics.wait` and checks its age. When it stalls, the watchdog pauses the
+ * main thread through
  * `inspector.Session.connectToMainThread()`, reads its call frames and the
  * current aiokit task, and resumes it — so the stack is the blocking code's
  * own, not where some async resource was created. A synchronous native call
@@ -116,7 +117,10 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
   const onBlock = options.onBlock ?? printReport;
   expectFunction("`onBlock`", onBlock);
   expectSignal(options.signal);
-  const interval = Math.max(1, Math.min(50, Math.floor(threshold / 4)));
+  // Beats every threshold / 2 (at most 100 ms): a timer wake-up each, the
+  // whole cost of the monitor while nothing blocks; durations are exact to
+  // within one interval.
+  const interval = Math.max(1, Math.min(100, Math.floor(threshold / 2)));
   const heartbeat = new Heartbeat();
   heartbeat.beat();
   exposeCurrentTask(1);

@@ -55,8 +55,13 @@ function post<T>(method: string, params: object = {}): Promise<T> {
 
 /** Waits, blocking this thread, until the heartbeat moves past `seq` or `ms` pass. */
 function waitForBeat(seq: number, ms: number): "beat" | "timed-out" {
-  const result = heartbeat.wait(seq, ms);
-  return result === "timed-out" ? "timed-out" : "beat";
+  const until = Date.now() + ms;
+  for (;;) {
+    if (heartbeat.seq !== seq) return "beat";
+    const left = until - Date.now();
+    if (left <= 0 || heartbeat.stopped) return "timed-out";
+    heartbeat.sleep(Math.min(left, interval));
+  }
 }
 
 function watch(): void {
@@ -65,12 +70,15 @@ function watch(): void {
       stop();
       return;
     }
+    // Sleep until the last beat would be `threshold` old; beats do not wake us.
     const seq = heartbeat.seq;
-    if (waitForBeat(seq, threshold) === "beat") continue;
-    if (heartbeat.stopped) continue;
-    // No beat for `threshold` ms: the loop may be blocked (beats come every `interval`).
     const lastBeat = heartbeat.time;
-    if (Date.now() - lastBeat < threshold) continue;
+    const age = Date.now() - lastBeat;
+    if (age < threshold) {
+      heartbeat.sleep(threshold - age);
+      continue;
+    }
+    // No beat for `threshold` ms (they come every `interval`): the loop is blocked.
     void capture(seq, lastBeat);
     return;
   }
@@ -105,7 +113,12 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
       const callFrames = await paused;
       // The heartbeat moved: the block was over before the pause, this stack is not it.
       const stale = heartbeat.seq !== seq;
-      const top = callFrames[0];
+      // Evaluate in the program's own frame: in Node's internal frames the
+      // expression fails (they run with another set of globals).
+      const top =
+        callFrames.find(
+          (frame) => !(scripts.get(frame.location.scriptId) ?? "node:").startsWith("node:"),
+        ) ?? callFrames[0];
       if (top !== undefined && !stale) {
         try {
           const evaluated = await post<{ result: { value?: unknown } }>(
