@@ -11,7 +11,7 @@ import { gather, sleep } from "aiokit";
 
 /** Stands in for an HTTP call: waits, then answers. Honours cancellation. */
 async function fetchData(id: number, signal: AbortSignal): Promise<string> {
-  await sleep(100, { signal });
+  await sleep(200, { signal });
   return `data ${id}`;
 }
 
@@ -24,5 +24,6 @@ const results = await gather([
 const ms = performance.now() - started;
 
 console.log(results); // [ 'data 1', 'data 2', 'data 3' ]
-console.log(`3 calls of 100 ms took ${Math.round(ms)} ms: they ran concurrently`);
-if (ms > 250) throw new Error("gather did not run the calls concurrently");
+console.log(`3 calls of 200 ms took ${Math.round(ms)} ms: they ran concurrently`);
+// One after another they would take 600 ms; the margin absorbs a busy machine.
+if (ms > 500) throw new Error("gather did not run the calls concurrently");

@@ -87,6 +87,8 @@ export class Task<T> implements PromiseLike<T> {
       else if (groupSignal.aborted) this.#controller.abort(groupSignal.reason);
       else if (this.#state === "pending")
         this.#owner.taskSignalCreated(this as unknown as Task<unknown>);
+      // So a group given this signal can name this task as its parent in the task tree.
+      instrument?.taskSignalCreated(this as unknown as Task<unknown>, this.#controller.signal);
     }
     return this.#controller.signal;
   }
