@@ -1,4 +1,4 @@
-import { sharedController } from "./_internal/abort.js";
+import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
 import { expectSignal } from "./_internal/describe.js";
 import { CancelledError } from "./errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
@@ -64,7 +64,7 @@ export async function* asCompleted(
     controller.abort(outer?.reason);
     wake?.();
   };
-  outer?.addEventListener("abort", onAbort, { once: true });
+  if (outer !== undefined) addAbortListener(outer, onAbort);
   let allSettled: Promise<void> = Promise.resolve();
   try {
     const pending: Promise<void>[] = [];
@@ -110,7 +110,7 @@ export async function* asCompleted(
   } finally {
     if (running > 0)
       controller.abort(new CancelledError("Cancelled because the asCompleted() loop ended early"));
-    outer?.removeEventListener("abort", onAbort);
+    if (outer !== undefined) removeAbortListener(outer, onAbort);
     await allSettled;
   }
 }

@@ -1,4 +1,4 @@
-import { sharedController } from "./_internal/abort.js";
+import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
 import { describe, expectSignal } from "./_internal/describe.js";
 import { CancelledError } from "./errors.js";
 import { isThenable } from "./task.js";
@@ -124,8 +124,8 @@ class Gather {
       this.outerAborted = true;
       this.controller?.abort(outer.reason);
     };
-    outer.addEventListener("abort", onAbort, { once: true });
-    this.unlink = () => outer.removeEventListener("abort", onAbort);
+    addAbortListener(outer, onAbort);
+    this.unlink = () => removeAbortListener(outer, onAbort);
   }
 
   cancelReason(): CancelledError {

@@ -1,4 +1,4 @@
-import { sharedController } from "./_internal/abort.js";
+import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
 import { expectSignal } from "./_internal/describe.js";
 import { CancelledError } from "./errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
@@ -49,7 +49,7 @@ export async function race(
   if (outer?.aborted) throw outer.reason;
   const controller = sharedController();
   const onAbort = (): void => controller.abort(outer?.reason);
-  outer?.addEventListener("abort", onAbort, { once: true });
+  if (outer !== undefined) addAbortListener(outer, onAbort);
   let winner: { ok: boolean; value: unknown } | undefined;
   const settle = (ok: boolean, value: unknown): void => {
     if (winner !== undefined || controller.signal.aborted) return;
@@ -80,7 +80,7 @@ export async function race(
   try {
     await Promise.all(running);
   } finally {
-    outer?.removeEventListener("abort", onAbort);
+    if (outer !== undefined) removeAbortListener(outer, onAbort);
   }
   if (winner === undefined) throw outer?.reason;
   if (!winner.ok) throw winner.value;

@@ -1,3 +1,4 @@
+import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
 import { expectNumber, expectSignal } from "./_internal/describe.js";
 import { getClock } from "./clock.js";
 
@@ -35,9 +36,9 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
       if (handle !== undefined) clock.clearTimer(handle);
       reject(signal?.reason);
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal !== undefined) addAbortListener(signal, onAbort);
     function done(): void {
-      signal?.removeEventListener("abort", onAbort);
+      if (signal !== undefined) removeAbortListener(signal, onAbort);
       resolve();
     }
   });

@@ -1,4 +1,4 @@
-import { sharedController } from "./_internal/abort.js";
+import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
 import { expectFunction, expectSignal } from "./_internal/describe.js";
 import { instrument } from "./_internal/instrument.js";
 import { CancelledError, isCancellation, TaskGroupError } from "./errors.js";
@@ -73,8 +73,8 @@ export class TaskGroup implements AsyncDisposable {
         this.#outerAborted = true;
         this.#cancelAll(outer.reason);
       };
-      outer.addEventListener("abort", onAbort, { once: true });
-      this.#unlinkOuter = () => outer.removeEventListener("abort", onAbort);
+      addAbortListener(outer, onAbort);
+      this.#unlinkOuter = () => removeAbortListener(outer, onAbort);
     }
     instrument?.groupCreated(this, outer);
   }

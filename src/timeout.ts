@@ -1,3 +1,4 @@
+import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
 import { expectFunction, expectNumber, expectSignal } from "./_internal/describe.js";
 import { getClock } from "./clock.js";
 import { isCancellation, TimeoutError } from "./errors.js";
@@ -126,7 +127,7 @@ async function runWithDeadline<T>(
   }
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort(outer?.reason);
-  outer?.addEventListener("abort", onOuterAbort, { once: true });
+  if (outer !== undefined) addAbortListener(outer, onOuterAbort);
   const clock = getClock();
   let expiry: TimeoutError | undefined;
   const timer =
@@ -157,6 +158,6 @@ async function runWithDeadline<T>(
     return undefined;
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
-    outer?.removeEventListener("abort", onOuterAbort);
+    if (outer !== undefined) removeAbortListener(outer, onOuterAbort);
   }
 }

@@ -1,3 +1,4 @@
+import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
 import { describe, expectNumber, expectSignal } from "./_internal/describe.js";
 import { getClock } from "./clock.js";
 import { toArray } from "./gather.js";
@@ -74,7 +75,7 @@ export function wait<P extends PromiseLike<unknown>>(
       if (finished) return;
       finished = true;
       if (timer !== undefined) clock.clearTimer(timer);
-      signal?.removeEventListener("abort", onAbort);
+      if (signal !== undefined) removeAbortListener(signal, onAbort);
       resolve({ done: new Set(done), pending: new Set(pending) });
     };
     const onAbort = (): void => {
@@ -91,7 +92,7 @@ export function wait<P extends PromiseLike<unknown>>(
       else if (returnWhen === "FIRST_EXCEPTION" && failed) finish();
     };
     if (all.length === 0) return finish();
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal !== undefined) addAbortListener(signal, onAbort);
     if (options.timeout !== undefined && options.timeout !== Number.POSITIVE_INFINITY) {
       timer = clock.setTimer(finish, options.timeout);
     }

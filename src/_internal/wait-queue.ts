@@ -14,6 +14,7 @@
  * in the same synchronous step, so the hand-over cannot be torn by an abort.
  */
 
+import { addAbortListener, removeAbortListener } from "./abort.js";
 import { describe } from "./describe.js";
 
 /**
@@ -88,7 +89,7 @@ export class WaitQueue<T, D = undefined> {
     else this.#tail.next = waiter;
     this.#tail = waiter;
     this.#size++;
-    signal?.addEventListener("abort", waiter, { once: true });
+    if (signal !== undefined) addAbortListener(signal, waiter);
     return promise;
   }
 
@@ -143,7 +144,7 @@ export class WaitQueue<T, D = undefined> {
     const signal = waiter.signal;
     if (signal !== undefined) {
       waiter.signal = undefined;
-      signal.removeEventListener("abort", waiter);
+      removeAbortListener(signal, waiter);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { neverAborted } from "../_internal/abort.js";
+import { addAbortListener, neverAborted, removeAbortListener } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { CancelledError } from "../errors.js";
 import type { LimitOptions } from "./limiter.js";
@@ -165,7 +165,7 @@ class KeyedCore {
           this.#drain();
           reject(signal.reason);
         };
-        signal.addEventListener("abort", entry.onAbort, { once: true });
+        addAbortListener(signal, entry.onAbort);
       }
     });
   }
@@ -188,7 +188,7 @@ class KeyedCore {
     entry.where = NOWHERE;
     this.pending--;
     if (entry.onAbort !== undefined) {
-      entry.signal?.removeEventListener("abort", entry.onAbort);
+      if (entry.signal !== undefined) removeAbortListener(entry.signal, entry.onAbort);
       entry.onAbort = undefined;
     }
   }

@@ -1,4 +1,4 @@
-import { neverAborted, noop } from "../_internal/abort.js";
+import { addAbortListener, neverAborted, noop, removeAbortListener } from "../_internal/abort.js";
 import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { Ring } from "../_internal/ring.js";
 import { CancelledError } from "../errors.js";
@@ -189,7 +189,7 @@ class LimitCore {
       }
       reject(signal.reason);
     };
-    signal.addEventListener("abort", tracked.onAbort, { once: true });
+    addAbortListener(signal, tracked.onAbort);
     return tracked;
   }
 
@@ -248,7 +248,7 @@ class LimitCore {
       if (typeof entry !== "function") {
         if (entry.removed) continue;
         signal = entry.signal;
-        if (entry.onAbort !== undefined) signal.removeEventListener("abort", entry.onAbort);
+        if (entry.onAbort !== undefined) removeAbortListener(signal, entry.onAbort);
         entry.onAbort = undefined;
         entry = entry.fn;
       }
@@ -300,7 +300,7 @@ class LimitCore {
   #untrack(entry: Tracked): boolean {
     if (entry.removed) return false;
     entry.removed = true;
-    if (entry.onAbort !== undefined) entry.signal.removeEventListener("abort", entry.onAbort);
+    if (entry.onAbort !== undefined) removeAbortListener(entry.signal, entry.onAbort);
     entry.onAbort = undefined;
     return true;
   }

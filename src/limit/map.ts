@@ -1,4 +1,9 @@
-import { noop, sharedController } from "../_internal/abort.js";
+import {
+  addAbortListener,
+  noop,
+  removeAbortListener,
+  sharedController,
+} from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
@@ -224,8 +229,8 @@ function mapSync(
 
     if (outer !== undefined) {
       const onAbort = (): void => fail(outer.reason, outer.reason);
-      outer.addEventListener("abort", onAbort, { once: true });
-      unlink = () => outer.removeEventListener("abort", onAbort);
+      addAbortListener(outer, onAbort);
+      unlink = () => removeAbortListener(outer, onAbort);
     }
     // Count spawns, not live workers: a worker may finish before the next spawn.
     const most = array === undefined ? concurrency : Math.min(concurrency, length);
@@ -357,8 +362,8 @@ function mapAsync(
 
     if (outer !== undefined) {
       const onAbort = (): void => fail(outer.reason, outer.reason);
-      outer.addEventListener("abort", onAbort, { once: true });
-      unlink = () => outer.removeEventListener("abort", onAbort);
+      addAbortListener(outer, onAbort);
+      unlink = () => removeAbortListener(outer, onAbort);
     }
     void pump();
   });

@@ -1,4 +1,4 @@
-import { neverAborted } from "../_internal/abort.js";
+import { addAbortListener, neverAborted, removeAbortListener } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { resolved } from "../_internal/thenable.js";
 import { type Clock, getClock, type TimerHandle } from "../clock.js";
@@ -153,7 +153,7 @@ export class RateLimiter {
           reject(signal.reason);
           this.#schedule();
         };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
+        addAbortListener(signal, waiter.onAbort);
       }
       this.#schedule();
     });
@@ -231,7 +231,7 @@ export class RateLimiter {
     waiter.next = undefined;
     this.#waiting--;
     if (waiter.onAbort !== undefined) {
-      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      if (waiter.signal !== undefined) removeAbortListener(waiter.signal, waiter.onAbort);
       waiter.onAbort = undefined;
     }
   }

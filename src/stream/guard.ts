@@ -5,6 +5,7 @@
  * the signal's reason, once. It removes its listener when the iteration ends.
  * @module
  */
+import { addAbortListener, removeAbortListener } from "../_internal/abort.js";
 import { type Context, close, DONE, DONE_PROMISE } from "../_internal/iterators.js";
 
 export class Guard<T> implements AsyncIterator<T> {
@@ -24,7 +25,7 @@ export class Guard<T> implements AsyncIterator<T> {
     this.#signal = ctx.signal;
     this.#unlink = unlink;
     if (this.#signal.aborted) return;
-    this.#signal.addEventListener("abort", this.#onAbort, { once: true });
+    addAbortListener(this.#signal, this.#onAbort);
   }
 
   readonly #onAbort = (): void => {
@@ -91,7 +92,7 @@ export class Guard<T> implements AsyncIterator<T> {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#signal.removeEventListener("abort", this.#onAbort);
+    removeAbortListener(this.#signal, this.#onAbort);
     this.#unlink();
   }
 }

@@ -1,4 +1,9 @@
-import { noop, sharedController } from "../_internal/abort.js";
+import {
+  addAbortListener,
+  noop,
+  removeAbortListener,
+  sharedController,
+} from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import type { Context } from "../_internal/iterators.js";
 import { isThenable } from "../_internal/thenable.js";
@@ -267,11 +272,11 @@ export class Stream<T> implements AsyncIterable<T> {
       else {
         const onOwn = (): void => controller.abort(own.reason);
         const onExtra = (): void => controller.abort(extra.reason);
-        own.addEventListener("abort", onOwn, { once: true });
-        extra.addEventListener("abort", onExtra, { once: true });
+        addAbortListener(own, onOwn);
+        addAbortListener(extra, onExtra);
         unlink = () => {
-          own.removeEventListener("abort", onOwn);
-          extra.removeEventListener("abort", onExtra);
+          removeAbortListener(own, onOwn);
+          removeAbortListener(extra, onExtra);
         };
       }
       signal = controller.signal;
