@@ -100,54 +100,96 @@ const notCancellation = (error: unknown): boolean => !isCancellation(error);
  * );
  * ```
  */
-export async function retry<T>(
+export function retry<T>(
   fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
   options: RetryOptions = {},
 ): Promise<Awaited<T>> {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Expected retry options to be an object, got ${describe(options)}`);
+  try {
+    return new Retry(fn, options).attempt(1);
+  } catch (error) {
+    return Promise.reject(error); // bad arguments reject, never throw
   }
-  expectFunction("`fn`", fn);
-  const retries = options.retries ?? 3;
-  const minDelay = options.minDelay ?? 100;
-  const maxDelay = options.maxDelay ?? 30_000;
-  const factor = options.factor ?? 2;
-  const jitter = options.jitter ?? true;
-  const retryIf = options.retryIf ?? notCancellation;
-  const { signal, onRetry } = options;
-  expectNumber("`retries`", retries, { integer: true, allowInfinity: true });
-  expectNumber("`minDelay`", minDelay);
-  expectNumber("`maxDelay`", maxDelay, { allowInfinity: true });
-  expectNumber("`factor`", factor, { min: 1 });
-  expectFunction("`retryIf`", retryIf);
-  if (onRetry !== undefined) expectFunction("`onRetry`", onRetry);
-  expectSignal(signal);
-  if (maxDelay < minDelay) {
-    throw new RangeError(
-      `Expected \`maxDelay\` to be at least \`minDelay\` (${minDelay}), got ${describe(maxDelay)}`,
-    );
+}
+
+// Promise chaining rather than an async loop: a first attempt that succeeds,
+// the usual case, costs one `then` and no coroutine.
+class Retry<T> {
+  readonly #fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>;
+  readonly #retries: number;
+  readonly #minDelay: number;
+  readonly #maxDelay: number;
+  readonly #factor: number;
+  readonly #jitter: boolean;
+  readonly #retryIf: (error: unknown, attempt: number) => boolean | PromiseLike<boolean>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onRetry: RetryOptions["onRetry"];
+  readonly #errors: unknown[] = [];
+
+  constructor(
+    fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
+    options: RetryOptions,
+  ) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Expected retry options to be an object, got ${describe(options)}`);
+    }
+    expectFunction("`fn`", fn);
+    this.#fn = fn;
+    this.#retries = options.retries ?? 3;
+    this.#minDelay = options.minDelay ?? 100;
+    this.#maxDelay = options.maxDelay ?? 30_000;
+    this.#factor = options.factor ?? 2;
+    this.#jitter = options.jitter ?? true;
+    this.#retryIf = options.retryIf ?? notCancellation;
+    this.#signal = options.signal;
+    this.#onRetry = options.onRetry;
+    expectNumber("`retries`", this.#retries, { integer: true, allowInfinity: true });
+    expectNumber("`minDelay`", this.#minDelay);
+    expectNumber("`maxDelay`", this.#maxDelay, { allowInfinity: true });
+    expectNumber("`factor`", this.#factor, { min: 1 });
+    expectFunction("`retryIf`", this.#retryIf);
+    if (this.#onRetry !== undefined) expectFunction("`onRetry`", this.#onRetry);
+    expectSignal(this.#signal);
+    if (this.#maxDelay < this.#minDelay) {
+      throw new RangeError(
+        `Expected \`maxDelay\` to be at least \`minDelay\` (${this.#minDelay}), got ${describe(this.#maxDelay)}`,
+      );
+    }
   }
 
-  const errors: unknown[] = [];
-  const giveUp = (): unknown => (errors.length === 1 ? errors[0] : new RetryError(errors));
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw signal.reason;
+  attempt(attempt: number): Promise<Awaited<T>> {
+    const signal = this.#signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let result: T | PromiseLike<T>;
     try {
-      return await fn(attempt, signal ?? neverAborted);
+      result = this.#fn(attempt, signal ?? neverAborted);
     } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      errors.push(error);
-      if (attempt > retries || !(await retryIf(error, attempt))) throw giveUp();
-      const backoff = Math.min(maxDelay, minDelay * factor ** (attempt - 1));
-      let delay = jitter ? Math.random() * backoff : backoff;
-      const hint = retryAfterOf(error);
-      if (hint !== undefined) {
-        if (hint > maxDelay) throw giveUp();
-        delay = Math.max(delay, hint);
-      }
-      if (onRetry !== undefined) await onRetry(error, attempt, delay);
-      await sleep(delay, { signal });
+      return this.#failed(error, attempt);
     }
+    return Promise.resolve(result).then(undefined, (error: unknown) =>
+      this.#failed(error, attempt),
+    ) as Promise<Awaited<T>>;
+  }
+
+  async #failed(error: unknown, attempt: number): Promise<Awaited<T>> {
+    const signal = this.#signal;
+    if (signal?.aborted) throw signal.reason;
+    this.#errors.push(error);
+    if (attempt > this.#retries || !(await this.#retryIf(error, attempt))) throw this.#giveUp();
+    const backoff = Math.min(this.#maxDelay, this.#minDelay * this.#factor ** (attempt - 1));
+    let delay = this.#jitter ? Math.random() * backoff : backoff;
+    const hint = retryAfterOf(error);
+    if (hint !== undefined) {
+      if (hint > this.#maxDelay) throw this.#giveUp();
+      delay = Math.max(delay, hint);
+    }
+    if (this.#onRetry !== undefined) await this.#onRetry(error, attempt, delay);
+    await sleep(delay, { signal });
+    return this.attempt(attempt + 1);
+  }
+
+  #giveUp(): unknown {
+    const errors = this.#errors;
+    return errors.length === 1 ? errors[0] : new RetryError(errors);
   }
 }
 
