@@ -11,8 +11,18 @@ import { fileURLToPath } from "node:url";
 export interface BenchCase {
   /** Shown in the table; also how run-case.js finds the case. */
   readonly name: string;
-  /** The work to time, run once in a fresh process. */
-  readonly run?: () => unknown;
+  /**
+   * The work to time, run once in a fresh process, given what `setup`
+   * returned. It may return `{ peakMb }` to report memory it measured itself
+   * (a child process's peak, say) instead of this process's.
+   */
+  readonly run?: (context: never) => unknown;
+  /** Untimed work before `run` (start a server, write an input file); its value goes to `run`. */
+  readonly setup?: () => unknown;
+  /** Untimed work after `run`, given what `setup` returned. */
+  readonly teardown?: (context: never) => unknown;
+  /** False when the case can't run on this machine (a peer that is not installed): it is left out. */
+  readonly available?: () => boolean;
   /** Instead of `run`: a command that prints `{"ms":…,"peakMb":…}` as its last line (e.g. a Python peer). */
   readonly command?: () => readonly string[] | undefined;
   /** Ratios in the table are relative to this case. */
@@ -37,6 +47,7 @@ const runCaseScript = fileURLToPath(new URL("./run-case.js", import.meta.url));
 
 /** Runs one case in a fresh Node process and returns its measurement, or undefined when it can't run here. */
 export function measure(suiteFile: string, bcase: BenchCase): Measurement | undefined {
+  if (bcase.available?.() === false) return undefined;
   let argv: readonly string[];
   if (bcase.command !== undefined) {
     const command = bcase.command();

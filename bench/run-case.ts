@@ -16,10 +16,15 @@ if (bcase?.run === undefined) {
   console.error(`no runnable case ${JSON.stringify(caseName)} in ${suiteFile}`);
   process.exit(2);
 }
+const context = (await bcase.setup?.()) as never;
 (globalThis as { gc?: () => void }).gc?.();
 const rssBefore = process.memoryUsage().rss;
 const started = performance.now();
-await bcase.run();
+const result = (await bcase.run(context)) as { peakMb?: unknown } | undefined;
 const ms = performance.now() - started;
-const peakMb = Math.max(0, process.resourceUsage().maxRSS * 1024 - rssBefore) / 1e6;
+await bcase.teardown?.(context);
+const peakMb =
+  typeof result?.peakMb === "number"
+    ? result.peakMb
+    : Math.max(0, process.resourceUsage().maxRSS * 1024 - rssBefore) / 1e6;
 console.log(JSON.stringify({ ms, peakMb }));

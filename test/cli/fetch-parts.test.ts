@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
-import { parseRetryAfter } from "../../src/cli/fetch/fetcher.js";
 import { Histogram } from "../../src/cli/fetch/histogram.js";
 import { lines, parseLine, readRequests } from "../../src/cli/fetch/input.js";
 import { parseFetchArgs, parseRate } from "../../src/cli/fetch/options.js";
 import { LineSet, NdjsonWriter, repairAndScan } from "../../src/cli/fetch/output.js";
+import { parseRetryAfter } from "../../src/cli/fetch/requester.js";
 import { UsageError } from "../../src/cli/usage.js";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -43,10 +43,11 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
       }))
     : undefined;
   const started = performance.now();
+  const input = openInput(options.input);
   let failure: unknown;
   try {
     await fetcher.run({
-      input: openInput(options.input),
+      input,
       drain: drain.signal,
       abort: abort.signal,
       onRepair: (bytes, records) => {
@@ -60,6 +61,7 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   } catch (error) {
     failure = error;
   } finally {
+    input.destroy(); // a run ended by Ctrl-C leaves stdin open, which would keep the process alive
     progress?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -1,41 +1,31 @@
 /**
- * The engine of `aiokit fetch`: streams requests from the input, runs them
- * with aiokit's limits (overall and per host), rate limits and retries, and
- * writes each result as it arrives. Nothing is lost: every admitted request
- * ends as exactly one output record, even when interrupted.
+ * The engine of `aiokit fetch`: the input as a lazy stream, requests run
+ * `concurrency` at a time under aiokit's limits (`stream(...).forEach(fn, {
+ * concurrency })`, a keyed limiter per host), each result written as it
+ * arrives. Nothing is lost: every request that starts ends as exactly one
+ * output record, even when interrupted.
  */
-import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createReadStream } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { Agent, type Dispatcher, interceptors } from "undici";
-import { WaitQueue } from "../../_internal/wait-queue.js";
+import { mkdir } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import { link } from "../../_internal/abort.js";
 import {
-  CancelledError,
   isCancellation,
+  type KeyedLimit,
   keyedLimiter,
-  RateLimiter,
-  retry,
-  TimeoutError,
-  taskGroup,
-  timeout,
+  type RetryOptions,
+  stream,
 } from "../../index.js";
 import { Histogram } from "./histogram.js";
-import { type FetchRequest, readRequests } from "./input.js";
+import type { BadLine, FetchRequest } from "./input.js";
 import type { FetchOptions } from "./options.js";
 import { type LineSet, NdjsonWriter, type ResultRecord, repairAndScan } from "./output.js";
+import { Requester } from "./requester.js";
+import { RequestSource } from "./source.js";
 
-/** An HTTP status worth retrying; carries the server's Retry-After as `retryAfter` (ms). */
-export class RetryableStatusError extends Error {
-  override readonly name = "RetryableStatusError";
-  constructor(
-    readonly status: number,
-    readonly retryAfter: number | undefined,
-    readonly record: ResultRecord,
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
+export { parseRetryAfter, RetryableStatusError } from "./requester.js";
 
 export interface FetchStats {
   readonly ok: number;
@@ -56,27 +46,19 @@ export interface FetchRun {
   readonly onRepair?: (bytes: number, records: number) => void;
 }
 
-/** Retry statuses: 429 Too Many Requests, 408, and 5xx but 501 (not implemented won't change). */
-function isRetryableStatus(status: number): boolean {
-  return status === 429 || status === 408 || (status >= 500 && status !== 501);
-}
-
-/** Parses Retry-After (seconds or an HTTP date) into ms; undefined when absent or invalid. */
-export function parseRetryAfter(
-  value: string | string[] | undefined,
-  nowMs = Date.now(),
-): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === "") return undefined;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+interface MutableStats {
+  ok: number;
+  failed: number;
+  skipped: number;
+  inFlight: number;
+  readonly byStatus: Map<string, number>;
+  readonly latency: Histogram;
 }
 
 export class Fetcher {
   readonly #options: FetchOptions;
-  readonly #dispatcher: Dispatcher;
-  readonly #stats = {
+  readonly #requester: Requester;
+  readonly #stats: MutableStats = {
     ok: 0,
     failed: 0,
     skipped: 0,
@@ -84,215 +66,129 @@ export class Fetcher {
     byStatus: new Map<string, number>(),
     latency: new Histogram(),
   };
-  readonly #rates = new Map<string, RateLimiter>();
-  #globalRate: RateLimiter | undefined;
 
-  constructor(options: FetchOptions) {
+  /** `dispatcher` replaces undici's Agent (tests use one that answers in memory). */
+  constructor(options: FetchOptions, dispatcher?: Dispatcher) {
     this.#options = options;
-    const agent = new Agent({ connections: options.perHost ?? options.concurrency, pipelining: 1 });
-    this.#dispatcher =
-      options.maxRedirects > 0
-        ? agent.compose(interceptors.redirect({ maxRedirections: options.maxRedirects }))
-        : agent;
-    if (options.rate !== undefined && !options.ratePerHost)
-      this.#globalRate = makeRate(options.rate);
+    this.#requester = new Requester(options, dispatcher);
   }
 
   get stats(): FetchStats {
     return this.#stats;
   }
 
-  /** Runs the whole job; resolves when every admitted request has its record written. */
+  /**
+   * Runs the whole job; resolves when every request started has its record
+   * written. The first Ctrl-C (`drain`) ends the input: nothing new starts,
+   * the requests in flight finish; the second (`abort`) cancels them.
+   */
   async run(run: FetchRun): Promise<void> {
     const options = this.#options;
-    let done: LineSet | undefined;
-    if (options.resume && options.output !== undefined) {
-      const state = await repairAndScan(options.output);
-      done = state.done;
-      if (state.repairedBytes > 0) run.onRepair?.(state.repairedBytes, state.records);
-    }
+    const done = await this.#resume(run);
     if (options.save !== undefined) await mkdir(options.save, { recursive: true });
-    const out = NdjsonWriter.open(options.output);
-    const limit = keyedLimiter({
-      perKey: options.perHost ?? options.concurrency,
-      concurrency: options.concurrency,
-    });
-    // Admission keeps the input flat in memory: at most 2 × concurrency requests read ahead.
-    const admission = new Admission(options.concurrency * 2);
+    const job = new Job(this.#options, this.#stats, this.#requester, run);
     try {
-      await taskGroup(
-        async (tg) => {
-          for await (const item of readRequests(run.input)) {
-            if (run.drain.aborted) break;
-            if (done?.has(item.line)) {
-              this.#stats.skipped++;
-              continue;
-            }
-            if (item.kind === "bad") {
-              this.#count("bad input", false);
-              await out.write({ line: item.line, url: "", input: item.input, error: item.error });
-              continue;
-            }
-            if (!(await admission.enter(run.drain))) break;
-            this.#stats.inFlight++;
-            tg.spawn(async () => {
-              try {
-                // Queued behind the limits, a request leaves on Ctrl-C without a record
-                // (it never started, so --resume will do it); once started it finishes.
-                const record = await limit(
-                  item.url.host,
-                  () => this.#fetchWithRetries(item, run.abort),
-                  {
-                    signal: run.drain,
-                  },
-                ).catch((error: unknown) => {
-                  if (run.drain.aborted && error === run.drain.reason) return undefined;
-                  throw error;
-                });
-                if (record !== undefined) await out.write(record);
-              } finally {
-                this.#stats.inFlight--;
-                admission.leave();
-              }
-            });
-          }
-        },
-        { name: "fetch" },
-      );
+      const source = new RequestSource(run.input, done, run.drain, () => {
+        this.#stats.skipped++;
+      });
+      await stream(source).forEach(job.handle, { concurrency: job.concurrency });
     } finally {
-      await out.close();
-      await this.#dispatcher.close().catch(() => undefined);
+      await job.close();
+      await this.#requester.close();
     }
   }
 
-  async #fetchWithRetries(item: FetchRequest, abort: AbortSignal): Promise<ResultRecord> {
-    const options = this.#options;
-    const rate = this.#rateFor(item.url.host);
-    let attempts = 0;
-    let record: ResultRecord;
-    try {
-      record = await retry(
-        async (attempt, signal) => {
-          attempts = attempt;
-          await rate?.acquire({ signal });
-          const result = await timeout(options.timeout, (s) => this.#fetchOnce(item, s), {
-            signal,
-          });
-          if (
-            result.status !== undefined &&
-            isRetryableStatus(result.status) &&
-            attempt <= options.retries
-          ) {
-            throw new RetryableStatusError(
-              result.status,
-              parseRetryAfter(result.headers?.["retry-after"]),
-              result,
-            );
-          }
-          return result;
-        },
-        {
-          retries: options.retries,
-          minDelay: 250,
-          maxDelay: 30_000,
-          signal: abort,
-          retryIf: (error) => !isCancellation(error),
-        },
-      );
-    } catch (error) {
-      record = this.#errorRecord(item, error);
+  /** With --resume: the lines already done, after cutting a partial last line. */
+  async #resume(run: FetchRun): Promise<LineSet | undefined> {
+    const output = this.#options.output;
+    if (!this.#options.resume || output === undefined) return undefined;
+    const state = await repairAndScan(output);
+    if (state.repairedBytes > 0) run.onRepair?.(state.repairedBytes, state.records);
+    return state.done;
+  }
+}
+
+/** One run's output, limits and bookkeeping: what each input line goes through. */
+class Job {
+  /** Calls of `handle` at once: with --per-host, twice the concurrency (see below). */
+  readonly concurrency: number;
+  readonly #stats: MutableStats;
+  readonly #requester: Requester;
+  readonly #out: NdjsonWriter;
+  readonly #drain: AbortSignal;
+  /** Ends the requests: on the second Ctrl-C, or when the output fails (no use going on). */
+  readonly #cancel = new AbortController();
+  readonly #unlink: () => void;
+  readonly #retry: RetryOptions;
+  readonly #perHost: KeyedLimit<string> | undefined;
+
+  constructor(options: FetchOptions, stats: MutableStats, requester: Requester, run: FetchRun) {
+    this.#stats = stats;
+    this.#requester = requester;
+    this.#out = NdjsonWriter.open(options.output, (error) => this.#cancel.abort(error));
+    this.#drain = run.drain;
+    setMaxListeners(0, this.#cancel.signal);
+    this.#unlink = link(run.abort, this.#cancel);
+    this.#retry = {
+      retries: options.retries,
+      minDelay: 250,
+      maxDelay: 30_000,
+      signal: this.#cancel.signal,
+      retryIf: (error) => !isCancellation(error),
+    };
+    // With --per-host, requests for a busy host wait in the keyed limiter
+    // while others run: twice as many calls as requests may run at once.
+    this.#perHost =
+      options.perHost === undefined
+        ? undefined
+        : keyedLimiter({ perKey: options.perHost, concurrency: options.concurrency });
+    this.concurrency = options.concurrency * (this.#perHost === undefined ? 1 : 2);
+  }
+
+  /** One input line: its request and its record (a promise while the output is behind). */
+  readonly handle = (item: FetchRequest | BadLine): Promise<void> | undefined => {
+    if (item.kind === "bad") {
+      this.#count("bad input", false);
+      return this.#write({ line: item.line, url: "", input: item.input, error: item.error });
     }
-    record.attempts = attempts;
+    this.#stats.inFlight++;
+    const perHost = this.#perHost;
+    if (perHost === undefined) return this.#requester.fetch(item, this.#retry, this.#written);
+    // Queued behind the limits, a request leaves on Ctrl-C without a record
+    // (it never started, so --resume will do it); once started it finishes.
+    return perHost(item.url.host, () => this.#requester.fetch(item, this.#retry, identity), {
+      signal: this.#drain,
+    }).then(this.#written, this.#leftQueue);
+  };
+
+  readonly #written = (record: ResultRecord): Promise<void> | undefined => {
+    this.#stats.inFlight--;
+    this.#tally(record);
+    return this.#write(record);
+  };
+
+  readonly #leftQueue = (error: unknown): undefined => {
+    this.#stats.inFlight--;
+    if (this.#drain.aborted && error === this.#drain.reason) return undefined;
+    throw error;
+  };
+
+  #write(record: ResultRecord): Promise<void> | undefined {
+    try {
+      return this.#out.write(record);
+    } catch (error) {
+      this.#cancel.abort(error);
+      throw error;
+    }
+  }
+
+  #tally(record: ResultRecord): void {
     if (record.error === undefined) {
       this.#count(String(record.status), true);
       if (record.ms !== undefined) this.#stats.latency.record(record.ms);
     } else {
       this.#count(record.error === "cancelled" ? "cancelled" : "error", false);
     }
-    return record;
-  }
-
-  #errorRecord(item: FetchRequest, error: unknown): ResultRecord {
-    const last = error instanceof AggregateError ? error.errors.at(-1) : error;
-    if (last instanceof RetryableStatusError) return last.record; // retries used up: the last response is the result
-    const base: ResultRecord = {
-      line: item.line,
-      url: item.url.href,
-      method: item.method ?? this.#options.method,
-    };
-    if (isCancellation(last) || last instanceof CancelledError)
-      return { ...base, error: "cancelled" };
-    if (last instanceof TimeoutError)
-      return { ...base, error: `timeout after ${this.#options.timeout} ms` };
-    const cause = (last as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-    const message = last instanceof Error ? last.message : String(last);
-    return { ...base, error: cause?.code !== undefined ? `${message} (${cause.code})` : message };
-  }
-
-  async #fetchOnce(item: FetchRequest, signal: AbortSignal): Promise<ResultRecord> {
-    const options = this.#options;
-    const method = item.method ?? options.method;
-    const started = performance.now();
-    const response = await this.#dispatcher.request({
-      origin: item.url.origin,
-      path: `${item.url.pathname}${item.url.search}`,
-      method: method as Dispatcher.HttpMethod,
-      headers: { ...options.headers, ...item.headers },
-      body: item.body ?? null,
-      signal,
-    });
-    const hash = options.save !== undefined ? createHash("sha256") : undefined;
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    let bytes = 0;
-    const saved: Buffer[] = [];
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      if (hash !== undefined) {
-        hash.update(chunk);
-        saved.push(chunk);
-      } else if (keptBytes < options.maxBody) {
-        const part = chunk.subarray(0, options.maxBody - keptBytes);
-        kept.push(part);
-        keptBytes += part.length;
-      }
-    }
-    const ms = round(performance.now() - started);
-    const headers: Record<string, string> = {};
-    for (const name of options.keepHeaders) {
-      const value = response.headers[name];
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    const record: ResultRecord = {
-      line: item.line,
-      url: item.url.href,
-      method,
-      status: response.statusCode,
-      ok: response.statusCode >= 200 && response.statusCode < 300,
-      headers,
-      ms,
-      bytes,
-    };
-    if (hash !== undefined && options.save !== undefined) {
-      const sha256 = hash.digest("hex");
-      record.file = await saveBody(options.save, sha256, saved);
-      record.sha256 = sha256;
-    } else {
-      record.body = Buffer.concat(kept).toString("utf8");
-      if (bytes > keptBytes) (record as ResultRecord & { truncated?: boolean }).truncated = true;
-    }
-    return record;
-  }
-
-  #rateFor(host: string): RateLimiter | undefined {
-    if (this.#options.rate === undefined) return undefined;
-    if (!this.#options.ratePerHost) return this.#globalRate;
-    let limiter = this.#rates.get(host);
-    if (limiter === undefined) {
-      limiter = makeRate(this.#options.rate);
-      this.#rates.set(host, limiter);
-    }
-    return limiter;
   }
 
   #count(key: string, ok: boolean): void {
@@ -300,52 +196,19 @@ export class Fetcher {
     else this.#stats.failed++;
     this.#stats.byStatus.set(key, (this.#stats.byStatus.get(key) ?? 0) + 1);
   }
+
+  /** Flushes and closes the output. */
+  async close(): Promise<void> {
+    this.#unlink();
+    await this.#out.close();
+  }
+}
+
+function identity<T>(value: T): T {
+  return value;
 }
 
 /** Opens the input: a file path, or "-" for stdin. */
-export function openInput(path: string): AsyncIterable<string | Uint8Array> {
+export function openInput(path: string): Readable {
   return path === "-" ? process.stdin : createReadStream(path);
-}
-
-function makeRate(perSecond: number): RateLimiter {
-  return perSecond >= 1
-    ? new RateLimiter({ limit: Math.round(perSecond), interval: 1_000 })
-    : new RateLimiter({ limit: 1, interval: Math.round(1_000 / perSecond) });
-}
-
-/** Writes a body once, by content (same body, same file), atomically (temp file + rename). */
-async function saveBody(dir: string, sha256: string, chunks: Buffer[]): Promise<string> {
-  const path = join(dir, sha256);
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, chunks);
-  await rename(temp, path);
-  return path;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
-/** A counting gate: `enter` waits while `limit` are inside; false when `signal` aborts first. */
-class Admission {
-  #inside = 0;
-  readonly #waiters = new WaitQueue<void>();
-  constructor(readonly limit: number) {}
-
-  async enter(signal: AbortSignal): Promise<boolean> {
-    if (this.#inside < this.limit) {
-      this.#inside++;
-      return true;
-    }
-    try {
-      await this.#waiters.wait(signal);
-      return true; // the leaver handed its place over
-    } catch {
-      return false;
-    }
-  }
-
-  leave(): void {
-    if (!this.#waiters.wakeOne(undefined)) this.#inside--;
-  }
 }

@@ -22,22 +22,35 @@ export interface BadLine {
   readonly error: string;
 }
 
-/** Splits a byte/string stream into lines (LF or CRLF), lazily. */
-export async function* lines(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<string> {
+/**
+ * Splits a byte/string stream into lines (LF or CRLF), lazily, a chunk at a
+ * time: each batch holds the lines completed by one chunk of input, so a
+ * 64 KiB read costs one await, not one per line.
+ */
+export async function* lineBatches(
+  source: AsyncIterable<string | Uint8Array>,
+): AsyncGenerator<string[]> {
   const decoder = new TextDecoder();
   let rest = "";
   for await (const chunk of source) {
     rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    const batch: string[] = [];
     let start = 0;
     for (let nl = rest.indexOf("\n", start); nl !== -1; nl = rest.indexOf("\n", start)) {
       const end = nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield rest.slice(start, end);
+      batch.push(rest.slice(start, end));
       start = nl + 1;
     }
     rest = rest.slice(start);
+    if (batch.length > 0) yield batch;
   }
   rest += decoder.decode();
-  if (rest.length > 0) yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  if (rest.length > 0) yield [rest.endsWith("\r") ? rest.slice(0, -1) : rest];
+}
+
+/** Splits a byte/string stream into lines (LF or CRLF), lazily, one at a time. */
+export async function* lines(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<string> {
+  for await (const batch of lineBatches(source)) yield* batch;
 }
 
 /** Parses one input line; undefined for blank lines and `#` comments. */
@@ -77,7 +90,8 @@ export function parseLine(text: string, line: number): FetchRequest | BadLine | 
       line,
       url,
       method: record.method?.toUpperCase(),
-      headers: headers as Record<string, string> | undefined,
+      headers:
+        headers === undefined ? undefined : lowerCaseNames(headers as Record<string, string>),
       body: record.body,
     };
   }
@@ -86,16 +100,27 @@ export function parseLine(text: string, line: number): FetchRequest | BadLine | 
   return { kind: "request", line, url, method: undefined, headers: undefined, body: undefined };
 }
 
+/** Every request of the input, in order, with line numbers, a chunk of input at a time. */
+export async function* readRequestBatches(
+  source: AsyncIterable<string | Uint8Array>,
+): AsyncGenerator<(FetchRequest | BadLine)[]> {
+  let n = 0;
+  for await (const texts of lineBatches(source)) {
+    const batch: (FetchRequest | BadLine)[] = [];
+    for (const text of texts) {
+      n++;
+      const parsed = parseLine(text, n);
+      if (parsed !== undefined) batch.push(parsed);
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
 /** Every request of the input, in order, with line numbers. */
 export async function* readRequests(
   source: AsyncIterable<string | Uint8Array>,
 ): AsyncGenerator<FetchRequest | BadLine> {
-  let n = 0;
-  for await (const text of lines(source)) {
-    n++;
-    const parsed = parseLine(text, n);
-    if (parsed !== undefined) yield parsed;
-  }
+  for await (const batch of readRequestBatches(source)) yield* batch;
 }
 
 function parseUrl(text: string): URL | string {
@@ -109,6 +134,13 @@ function parseUrl(text: string): URL | string {
     return `Unsupported protocol ${url.protocol} (only http: and https:)`;
   }
   return url;
+}
+
+// Header names are case-insensitive; lower case lets a request's own headers override --header.
+function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
 }
 
 function truncate(text: string): string {

@@ -53,7 +53,8 @@ Options:
   -q, --quiet            no summary on stderr
   -h, --help             this help
 
-Each record: {"line","url","method","status","ok","headers","ms","bytes","attempts","body"|"file"+"sha256","error"}.
+Each record: {"line","url","method","status","ok","headers","ms","bytes","attempts",
+"body" (+"truncated") | "file"+"sha256", "redirects"+"finalUrl" when redirected, "error"}.
 A malformed input line becomes a record with "error" and its line number; the run goes on.
 
 Ctrl-C: stop taking new URLs, let requests in flight finish, flush, exit 130.

@@ -26,37 +26,88 @@ export interface ResultRecord {
   error?: string;
   /** For bad input lines: the offending text. */
   input?: string;
+  /** Present (true) when the body was longer than --max-body and was cut. */
+  truncated?: boolean;
+  /** Redirects followed, when any. */
+  redirects?: number;
+  /** Where the redirects led, when any. */
+  finalUrl?: string;
 }
 
+/** Records gathered before one write to the stream: fewer, larger writes. */
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Writes records as NDJSON. Records written in the same turn of the event
+ * loop go to the stream together, at the end of that turn (or as soon as
+ * 64 KiB gather): one write per turn instead of one per record. Each write
+ * holds whole lines, so a crash still leaves at most a partial last line.
+ */
 export class NdjsonWriter {
   readonly #out: Writable;
   readonly #owned: boolean;
   #written = 0;
+  #pending = "";
+  #flushScheduled: ReturnType<typeof setImmediate> | undefined;
+  /** The stream's first error: every later write and close() fails with it. */
+  #error: Error | undefined;
+  /** While the stream's buffer is full: one wait shared by every writer, so listeners don't pile up. */
+  #drain: Promise<void> | undefined;
 
-  private constructor(out: Writable, owned: boolean) {
+  private constructor(
+    out: Writable,
+    owned: boolean,
+    onError: ((error: Error) => void) | undefined,
+  ) {
     this.#out = out;
     this.#owned = owned;
+    out.on("error", (error: Error) => {
+      if (this.#error !== undefined) return;
+      this.#error = error;
+      onError?.(error);
+    });
   }
 
-  /** Appends to `path` (created if missing), or writes to stdout when `path` is undefined. */
-  static open(path: string | undefined): NdjsonWriter {
-    if (path === undefined) return new NdjsonWriter(process.stdout, false);
-    return new NdjsonWriter(createWriteStream(path, { flags: "a" }), true);
+  /**
+   * Appends to `path` (created if missing), or writes to stdout when `path`
+   * is undefined. `onError` hears of the stream's first error at once (a
+   * missing directory, a full disk), before any write fails with it.
+   */
+  static open(path: string | undefined, onError?: (error: Error) => void): NdjsonWriter {
+    if (path === undefined) return new NdjsonWriter(process.stdout, false, onError);
+    return new NdjsonWriter(createWriteStream(path, { flags: "a" }), true, onError);
   }
 
   get written(): number {
     return this.#written;
   }
 
-  /** Writes one record; waits when the stream's buffer is full (backpressure). */
-  async write(record: ResultRecord): Promise<void> {
+  /**
+   * Queues one record. Returns a promise while the stream's buffer is full
+   * (backpressure: wait for it), else undefined. Throws the stream's error
+   * once it failed (a full disk, a closed pipe).
+   */
+  write(record: ResultRecord): Promise<void> | undefined {
+    if (this.#error !== undefined) throw this.#error;
     this.#written++;
-    if (!this.#out.write(`${JSON.stringify(record)}\n`)) await this.#drained();
+    this.#pending += `${JSON.stringify(record)}\n`;
+    if (this.#pending.length >= FLUSH_BYTES) this.#flush();
+    else this.#flushScheduled ??= setImmediate(this.#flush);
+    return this.#drain;
   }
 
-  // One wait shared by every writer that hit the full buffer, so listeners don't pile up.
-  #drain: Promise<void> | undefined;
-  #drained(): Promise<void> {
+  readonly #flush = (): void => {
+    if (this.#flushScheduled !== undefined) {
+      clearImmediate(this.#flushScheduled);
+      this.#flushScheduled = undefined;
+    }
+    const text = this.#pending;
+    if (text === "" || this.#error !== undefined) return;
+    this.#pending = "";
+    if (!this.#out.write(text)) this.#waitForDrain();
+  };
+
+  #waitForDrain(): void {
     this.#drain ??= new Promise<void>((resolve, reject) => {
       const done = (error?: Error): void => {
         this.#out.off("drain", done);
@@ -68,13 +119,18 @@ export class NdjsonWriter {
       this.#out.on("drain", done);
       this.#out.on("error", done);
     });
-    return this.#drain;
+    // A writer that waits gets the error; with none waiting it is not unhandled (close() reports it).
+    this.#drain.catch(() => undefined);
   }
 
   /** Flushes everything written and closes the file (stdout stays open). */
   async close(): Promise<void> {
+    this.#flush();
+    if (this.#error !== undefined) throw this.#error;
     if (!this.#owned) {
-      await new Promise<void>((resolve) => this.#out.write("", () => resolve()));
+      await new Promise<void>((resolve, reject) =>
+        this.#out.write("", (error) => (error ? reject(error) : resolve())),
+      );
       return;
     }
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,102 @@
+/**
+ * The requests of a run, one by one, for `stream()`: read a chunk of input at
+ * a time, skipping what `--resume` found done, and ending at the first
+ * Ctrl-C (`drain`) even while the input is silent (a pipe nobody writes to).
+ *
+ * A hand-written iterator rather than an async generator: between two chunks
+ * `next()` is one resolved promise, where a generator would resume a
+ * coroutine for every line.
+ */
+import { addAbortListener, removeAbortListener } from "../../_internal/abort.js";
+import { type BadLine, type FetchRequest, readRequestBatches } from "./input.js";
+import type { LineSet } from "./output.js";
+
+type Item = FetchRequest | BadLine;
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+export class RequestSource implements AsyncIterableIterator<Item> {
+  readonly #batches: AsyncIterator<Item[]>;
+  readonly #done: LineSet | undefined;
+  readonly #drain: AbortSignal;
+  readonly #onSkip: () => void;
+  #batch: Item[] = [];
+  #index = 0;
+  #ended = false;
+  /** Settles a `next()` waiting for the next chunk, when Ctrl-C comes first. */
+  #wake: ((result: IteratorResult<Item>) => void) | undefined;
+
+  /** `onSkip` counts the lines skipped because a resumed run had them done. */
+  constructor(
+    input: AsyncIterable<string | Uint8Array>,
+    done: LineSet | undefined,
+    drain: AbortSignal,
+    onSkip: () => void,
+  ) {
+    this.#batches = readRequestBatches(input);
+    this.#done = done;
+    this.#drain = drain;
+    this.#onSkip = onSkip;
+    addAbortListener(drain, this);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Item>> {
+    if (this.#ended) return Promise.resolve(DONE);
+    if (this.#drain.aborted) return this.#end();
+    const item = this.#take();
+    if (item !== undefined) return Promise.resolve({ done: false, value: item });
+    return this.#refill();
+  }
+
+  return(): Promise<IteratorResult<Item>> {
+    return this.#end();
+  }
+
+  /** Ctrl-C: a `next()` waiting on the input ends now. */
+  handleEvent(): void {
+    const wake = this.#wake;
+    void this.#end();
+    wake?.(DONE);
+  }
+
+  #take(): Item | undefined {
+    const batch = this.#batch;
+    while (this.#index < batch.length) {
+      const item = batch[this.#index++] as Item;
+      if (this.#done?.has(item.line)) this.#onSkip();
+      else return item;
+    }
+    return undefined;
+  }
+
+  async #refill(): Promise<IteratorResult<Item>> {
+    for (;;) {
+      const step = await new Promise<IteratorResult<Item[]>>((resolve, reject) => {
+        this.#wake = resolve as (result: IteratorResult<Item>) => void;
+        this.#batches.next().then(resolve, reject);
+      });
+      this.#wake = undefined;
+      if (this.#ended) return DONE;
+      if (step.done === true) return this.#end();
+      this.#batch = step.value;
+      this.#index = 0;
+      const item = this.#take();
+      if (item !== undefined) return { done: false, value: item };
+    }
+  }
+
+  #end(): Promise<IteratorResult<Item>> {
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#batch = [];
+      removeAbortListener(this.#drain, this);
+      // Not awaited: a generator blocked on silent input can't close until it reads.
+      this.#batches.return?.().catch(() => undefined);
+    }
+    return Promise.resolve(DONE);
+  }
+}
