@@ -6,7 +6,7 @@
  */
 import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import {
   CURRENT_TASK_KEY,
@@ -124,9 +124,11 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
   const heartbeat = new Heartbeat();
   heartbeat.beat();
   exposeCurrentTask(1);
-  const data: WatchdogData = { shared: heartbeat.shared, threshold, interval };
+  const { port1: port, port2 } = new MessageChannel();
+  const data: WatchdogData = { shared: heartbeat.shared, threshold, interval, port: port2 };
   const worker = new Worker(watchdogFile, {
     workerData: data,
+    transferList: [port2],
     execArgv: [],
     stdout: true,
     stderr: false,
@@ -142,7 +144,7 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
   const release = (): void => {
     if (stopping === undefined) worker.unref();
   };
-  worker.on("message", (message: WatchdogReport | { ready: true } | { busy: boolean }) => {
+  const onMessage = (message: WatchdogReport | { ready: true } | { busy: boolean }): void => {
     if ("ready" in message) {
       markReady();
       release();
@@ -154,7 +156,15 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
       blocks++;
       onBlock(toReport(message, threshold));
     }
-  });
+  };
+  port.on("message", onMessage);
+  port.unref(); // after on(): adding a listener refs the port again
+  // Messages still queued (the loop is about to end, or has): read them now.
+  const drain = (): void => {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      onMessage(m.message as WatchdogReport);
+    }
+  };
   worker.on("error", (error) => {
     process.emitWarning(`aiokit: the event loop monitor stopped: ${String(error)}`);
   });
@@ -165,10 +175,16 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
 
   // At exit, let the watchdog disconnect first: Node would otherwise print
   // "Waiting for the debugger to disconnect..." and wait for it.
+  // A block that lasted until the exit (`work(); process.exit()`), or whose
+  // report was still on its way, is reported here: the loop reads no more
+  // messages.
   const onExit = (): void => {
     clearInterval(timer);
-    heartbeat.stop();
-    heartbeat.waitReleased(500);
+    const exitAt = Date.now();
+    heartbeat.stop(exitAt);
+    // While a block may be being captured, give the watchdog time to finish it.
+    heartbeat.waitReleased(exitAt - heartbeat.time >= threshold ? 1_000 : 500);
+    drain();
   };
   process.on("exit", onExit);
   let stopping: Promise<void> | undefined;
@@ -187,6 +203,7 @@ export function monitorEventLoop(options: MonitorOptions = {}): EventLoopMonitor
       force.unref();
       await exited;
       clearTimeout(force);
+      drain();
       markReady();
     })();
     return stopping;

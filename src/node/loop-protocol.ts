@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { MessagePort } from "node:worker_threads";
+
 /** The global (a registered symbol) through which the paused main thread tells the watchdog its current task. */
 export const CURRENT_TASK_KEY = "aiokit.currentTask";
 
@@ -22,6 +24,12 @@ export interface WatchdogData {
   readonly shared: SharedArrayBuffer;
   readonly threshold: number;
   readonly interval: number;
+  /**
+   * Where the watchdog posts its messages: a port of its own rather than
+   * parentPort, so that the main thread can still read them, synchronously
+   * (`receiveMessageOnPort`), from its exit handler.
+   */
+  readonly port: MessagePort;
 }
 
 /** How a block's stack turned out. */
@@ -38,18 +46,20 @@ export interface WatchdogReport {
 
 /**
  * The main thread's heartbeat: a sequence number bumped on every beat, the
- * time of the last beat, and a stop flag (notified, to wake the watchdog).
+ * time of the last beat, a stop flag (notified, to wake the watchdog), and
+ * the time the process began to exit.
  */
 export class Heartbeat {
   readonly shared: SharedArrayBuffer;
   readonly #ints: Int32Array;
   readonly #time: Float64Array;
 
-  constructor(shared = new SharedArrayBuffer(24)) {
+  constructor(shared = new SharedArrayBuffer(32)) {
     this.shared = shared;
     // [0] seq, [1] stop flag, [2] the watchdog let go of the main thread (disconnected).
     this.#ints = new Int32Array(shared, 0, 4);
-    this.#time = new Float64Array(shared, 16, 1);
+    // [0] the last beat, [1] when the main thread began to exit (epoch ms; 0 until then).
+    this.#time = new Float64Array(shared, 16, 2);
   }
 
   /** Watchdog: its inspector session is gone, the main thread may exit. */
@@ -75,8 +85,9 @@ export class Heartbeat {
     Atomics.add(this.#ints, 0, 1);
   }
 
-  /** Main thread: tells the watchdog to finish. */
-  stop(): void {
+  /** Main thread: tells the watchdog to finish; `exitAt` when the process is exiting. */
+  stop(exitAt?: number): void {
+    if (exitAt !== undefined) this.#time[1] = exitAt;
     Atomics.store(this.#ints, 1, 1);
     Atomics.add(this.#ints, 0, 1);
     Atomics.notify(this.#ints, 0);
@@ -93,6 +104,11 @@ export class Heartbeat {
   /** Epoch milliseconds of the last beat (written before `seq` moves, so reading it after seeing `seq` is safe). */
   get time(): number {
     return this.#time[0] as number;
+  }
+
+  /** When the main thread began to exit (epoch ms), or 0 when the monitor was stopped otherwise. */
+  get exitTime(): number {
+    return this.#time[1] as number;
   }
 
   /** Watchdog: sleeps `ms` (blocking its thread), or less if `stop()` is called. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { Session } from "node:inspector";
-import { parentPort, workerData } from "node:worker_threads";
+import { workerData } from "node:worker_threads";
 import {
   CURRENT_TASK_KEY,
   Heartbeat,
@@ -18,7 +18,9 @@ import {
 
 const data = workerData as WatchdogData;
 const heartbeat = new Heartbeat(data.shared);
-const { threshold, interval } = data;
+const { threshold, interval, port } = data;
+/** The last block's report went out at exit (once: capture and watch both get there). */
+let handedOver = false;
 
 interface CallFrame {
   readonly callFrameId: string;
@@ -67,6 +69,8 @@ function waitForBeat(seq: number, ms: number): "beat" | "timed-out" {
 function watch(): void {
   for (;;) {
     if (heartbeat.stopped) {
+      // Exiting while blocked, before this thread looked: a block without a stack.
+      reportAtExit(heartbeat.time, "ended", [], undefined);
       stop();
       return;
     }
@@ -87,7 +91,7 @@ function watch(): void {
 async function capture(seq: number, lastBeat: number): Promise<void> {
   // Keeps the process alive until this block is reported (a program may
   // otherwise end right after the block, before the report reaches it).
-  parentPort?.postMessage({ busy: true });
+  port.postMessage({ busy: true });
   // Keeps this thread alive while it waits for the inspector (its messages hold no handle).
   const keepAlive = setInterval(() => {}, 1_000);
   let frames: RawFrame[] = [];
@@ -153,7 +157,10 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
   clearInterval(keepAlive);
   // Wait for the loop to come back, then measure how long it was away.
   while (waitForBeat(seq, 1_000) === "timed-out" && !heartbeat.stopped);
-  if (!heartbeat.stopped) {
+  if (heartbeat.stopped) {
+    // The process is exiting right after the block (`work(); process.exit()`).
+    reportAtExit(lastBeat, stack, frames, task);
+  } else {
     // The beat after the block ran late by about the block's length; beats
     // come every `interval`, so the block lasted at least this long.
     const duration = Math.max(0, heartbeat.time - lastBeat - interval);
@@ -165,11 +172,37 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
         stack,
         task,
       };
-      parentPort?.postMessage(report);
-    } else parentPort?.postMessage({ busy: false });
-  } else parentPort?.postMessage({ busy: false });
-  parentPort?.postMessage({ ready: true });
+      port.postMessage(report);
+    } else port.postMessage({ busy: false });
+  }
+  port.postMessage({ ready: true });
   setImmediate(watch);
+}
+
+/**
+ * Once stopped at exit: reports a block that lasted until the process began
+ * to exit (that moment is the block's end at the latest). The main thread
+ * reads it from its exit handler.
+ */
+function reportAtExit(
+  lastBeat: number,
+  stack: WatchdogReport["stack"],
+  frames: RawFrame[],
+  task: unknown,
+): void {
+  const exitAt = heartbeat.exitTime;
+  if (handedOver || exitAt === 0) return;
+  handedOver = true;
+  const duration = Math.max(0, exitAt - lastBeat - interval);
+  if (duration < threshold) return;
+  const report: WatchdogReport = {
+    startedAt: lastBeat,
+    duration,
+    frames: stack === "captured" ? frames : [],
+    stack,
+    task,
+  };
+  port.postMessage(report);
 }
 
 const IDLE = new Set(["", "node:internal/timers", "node:internal/process/task_queues"]);
@@ -190,8 +223,8 @@ function stop(): void {
   }
   session = undefined;
   heartbeat.released();
-  parentPort?.close();
+  port.close();
 }
 
-parentPort?.postMessage({ ready: true });
+port.postMessage({ ready: true });
 setImmediate(watch);

@@ -21,7 +21,20 @@ describe("aiokit doctor", () => {
     ]);
     assert.match(stdout, /app done/);
     assert.match(stderr, /1 blocking event longer than 100 ms/);
-    assert.match(stderr, /1 +\d+ +\d+ +busyWait \(.*cli-blocking-app\.mjs:4\)/);
+    assert.match(stderr, /1 +\d+ +\d+ +busyWait \(.*cli-blocking-app\.mjs:5\)/);
+  });
+
+  it("counts a block the program exits right after (process.exit() in the same turn)", async () => {
+    const { stderr } = await run(process.execPath, [
+      cli,
+      "doctor",
+      "--",
+      process.execPath,
+      fixture("cli-blocking-app.mjs"),
+      "exit",
+    ]);
+    assert.match(stderr, /1 blocking event longer than 100 ms/);
+    assert.match(stderr, /1 +\d+ +\d+ +busyWait \(.*cli-blocking-app\.mjs:5\)/);
   });
 
   it("--fail-on-block turns a block into exit code 1; no command is a usage error", async () => {

@@ -72,6 +72,13 @@ describe("monitorEventLoop (child processes)", () => {
     assert.equal(here[0]?.task?.name, "cruncher");
   });
 
+  it("reports a block that the program ends with (process.exit() right after it)", async () => {
+    const { reports, stdout } = await reportsOf("exit");
+    const here = reports.filter((r) => programFrame(r)?.function === "busyLoop");
+    assert.equal(here.length, 1, stdout);
+    assertBlockedIn(here[0], "busyLoop");
+  });
+
   it("reports nothing for a program that never blocks", async () => {
     const { reports, stdout } = await reportsOf("none");
     assert.deepEqual(reports, []);
