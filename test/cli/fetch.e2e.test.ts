@@ -102,6 +102,16 @@ function until(condition: () => boolean): Promise<void> {
   });
 }
 
+/** Waits until `path` holds at least `n` complete lines (the CLI writes once per loop turn). */
+async function fileHasLines(path: string, n: number): Promise<void> {
+  for (let i = 0; i < 1_000; i++) {
+    const text = await readFile(path, "utf8").catch(() => "");
+    if (text.split("\n").length > n) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${path} never got ${n} lines`);
+}
+
 async function tempFile(name: string, content?: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "aiokit-fetch-"));
   const path = join(dir, name);
@@ -201,6 +211,35 @@ describe("aiokit fetch", () => {
     const out = records(await readFile(output, "utf8"));
     assert.equal(out.length, 3);
     assert.ok(out.every((r) => r.error === "cancelled"));
+  });
+
+  it("kill -9 mid-run loses nothing: --resume does the rest, every line exactly once", async () => {
+    holdAll = true;
+    held = [];
+    const input = await tempFile(
+      "in.txt",
+      Array.from({ length: 50 }, (_, i) => `${base}/k/${i}`).join("\n"),
+    );
+    const output = await tempFile("out.ndjson");
+    const { child, done } = runCli(["fetch", input, "-c", "4", "-o", output, "-q"]);
+    await until(() => held.length === 4);
+    const first = held;
+    held = [];
+    for (const h of first) h.res.writeHead(200).end("before the crash");
+    await until(() => held.length === 4); // the next four are in flight
+    await fileHasLines(output, 4); // the first four are on disk
+    child.kill("SIGKILL");
+    await done;
+    holdAll = false;
+    for (const h of held) h.res.destroy();
+    const resumed = await runCli(["fetch", input, "-c", "4", "-o", output, "--resume", "-q"]).done;
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const all = records(await readFile(output, "utf8"));
+    assert.deepEqual(
+      all.map((r) => r.line).sort((a, b) => (a as number) - (b as number)),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    assert.ok(all.every((r) => r.status === 200));
   });
 
   it("--resume repairs a partial last line left by a crash", async () => {
