@@ -160,20 +160,8 @@ async function capture(seq: number, lastBeat: number): Promise<void> {
   if (heartbeat.stopped) {
     // The process is exiting right after the block (`work(); process.exit()`).
     reportAtExit(lastBeat, stack, frames, task);
-  } else {
-    // The beat after the block ran late by about the block's length; beats
-    // come every `interval`, so the block lasted at least this long.
-    const duration = Math.max(0, heartbeat.time - lastBeat - interval);
-    if (duration >= threshold) {
-      const report: WatchdogReport = {
-        startedAt: lastBeat,
-        duration,
-        frames: stack === "captured" ? frames : [],
-        stack,
-        task,
-      };
-      port.postMessage(report);
-    } else port.postMessage({ busy: false });
+  } else if (!postBlock(lastBeat, heartbeat.time, stack, frames, task)) {
+    port.postMessage({ busy: false });
   }
   port.postMessage({ ready: true });
   setImmediate(watch);
@@ -193,8 +181,24 @@ function reportAtExit(
   const exitAt = heartbeat.exitTime;
   if (handedOver || exitAt === 0) return;
   handedOver = true;
-  const duration = Math.max(0, exitAt - lastBeat - interval);
-  if (duration < threshold) return;
+  postBlock(lastBeat, exitAt, stack, frames, task);
+}
+
+/**
+ * Reports the block between the beat at `lastBeat` and `end` (the first beat
+ * after it, or the exit) when it passed the threshold. The beat after a block
+ * runs late by about the block's length; beats come every `interval`, so the
+ * block lasted at least `end - lastBeat - interval`.
+ */
+function postBlock(
+  lastBeat: number,
+  end: number,
+  stack: WatchdogReport["stack"],
+  frames: RawFrame[],
+  task: unknown,
+): boolean {
+  const duration = Math.max(0, end - lastBeat - interval);
+  if (duration < threshold) return false;
   const report: WatchdogReport = {
     startedAt: lastBeat,
     duration,
@@ -203,6 +207,7 @@ function reportAtExit(
     task,
   };
   port.postMessage(report);
+  return true;
 }
 
 const IDLE = new Set(["", "node:internal/timers", "node:internal/process/task_queues"]);

@@ -8,7 +8,7 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import type { Dispatcher } from "undici";
 import { DeadlineEntry, Deadlines } from "../../src/cli/fetch/deadlines.js";
-import { exchange } from "../../src/cli/fetch/exchange.js";
+import { type ExchangeOptions, exchange } from "../../src/cli/fetch/exchange.js";
 import { LineSet } from "../../src/cli/fetch/output.js";
 import { type Hop, nextHop } from "../../src/cli/fetch/redirect.js";
 import { RequestSource } from "../../src/cli/fetch/source.js";
@@ -173,15 +173,21 @@ class ScriptedDispatcher {
 
 const request: Dispatcher.DispatchOptions = { origin: "http://a.test", path: "/", method: "GET" };
 
+/** One exchange on `dispatcher`: 10 s to go, a signal nobody aborts, nothing kept, unless `over` says. */
+function send(dispatcher: ScriptedDispatcher, over: Partial<ExchangeOptions> = {}) {
+  return exchange(dispatcher as never, request, {
+    deadline: now() + 10_000,
+    timeout: 10_000,
+    signal: new AbortController().signal,
+    keep: 0,
+    ...over,
+  });
+}
+
 describe("exchange", () => {
   it("reads the response: status, headers, bytes, and the first `keep` bytes", async () => {
     const dispatcher = new ScriptedDispatcher();
-    const pending = exchange(dispatcher as never, request, {
-      deadline: now() + 10_000,
-      timeout: 10_000,
-      signal: new AbortController().signal,
-      keep: 4,
-    });
+    const pending = send(dispatcher, { keep: 4 });
     dispatcher.start();
     dispatcher.respond(200, ["ab", "cde", "f"]);
     const response = await pending;
@@ -195,12 +201,7 @@ describe("exchange", () => {
   it("an abort before undici starts the request aborts it at the start, with the signal's reason", async () => {
     const dispatcher = new ScriptedDispatcher();
     const controller = new AbortController();
-    const pending = exchange(dispatcher as never, request, {
-      deadline: now() + 10_000,
-      timeout: 10_000,
-      signal: controller.signal,
-      keep: 0,
-    });
+    const pending = send(dispatcher, { signal: controller.signal });
     const reason = new Error("stop");
     controller.abort(reason);
     let settled = false;
@@ -219,12 +220,7 @@ describe("exchange", () => {
   it("times out at the deadline through undici's controller, as a TimeoutError", async () => {
     await withVirtualClock(async (clock) => {
       const dispatcher = new ScriptedDispatcher();
-      const pending = exchange(dispatcher as never, request, {
-        deadline: now() + 500,
-        timeout: 500,
-        signal: new AbortController().signal,
-        keep: 0,
-      });
+      const pending = send(dispatcher, { deadline: now() + 500, timeout: 500 });
       const checked = assert.rejects(pending, (error) => {
         assert.ok(error instanceof TimeoutError);
         assert.equal(error.ms, 500);
@@ -240,18 +236,10 @@ describe("exchange", () => {
 
   it("rejects at once for a deadline already passed or a signal already aborted", async () => {
     const dispatcher = new ScriptedDispatcher();
-    const options = { timeout: 5, signal: new AbortController().signal, keep: 0 };
-    await assert.rejects(
-      exchange(dispatcher as never, request, { ...options, deadline: now() - 1 }),
-      TimeoutError,
-    );
+    await assert.rejects(send(dispatcher, { deadline: now() - 1, timeout: 5 }), TimeoutError);
     const reason = new Error("gone");
     await assert.rejects(
-      exchange(dispatcher as never, request, {
-        ...options,
-        deadline: now() + 1_000,
-        signal: AbortSignal.abort(reason),
-      }),
+      send(dispatcher, { signal: AbortSignal.abort(reason) }),
       (error) => error === reason,
     );
     assert.equal(dispatcher.handler, undefined, "nothing was dispatched");
