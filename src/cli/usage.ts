@@ -33,7 +33,8 @@ Usage:
 
 Exit codes:
   0    success
-  1    the job ran but failed (fetch: some requests failed, with --fail-on-error; doctor: the program failed)
+  1    the job ran but failed (fetch: some requests got no answer; doctor: the program failed,
+       or blocked with --fail-on-block)
   2    bad command line (usage printed)
   130  interrupted by Ctrl-C
 

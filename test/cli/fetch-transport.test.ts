@@ -250,12 +250,10 @@ describe("RequestSource", () => {
   it("hands out the input's requests in order, skipping lines a resumed run has done", async () => {
     const done = new LineSet();
     done.add(2);
-    let skipped = 0;
+    const counts = { skipped: 0, linesRead: 0 };
     const input = new PassThrough();
-    input.end("http://a.test/1\nhttp://a.test/2\nnot a url\nhttp://a.test/4\n");
-    const source = new RequestSource(input, done, new AbortController().signal, () => {
-      skipped++;
-    });
+    input.end("http://a.test/1\nhttp://a.test/2\nnot a url\nhttp://a.test/4\n\n");
+    const source = new RequestSource(input, done, new AbortController().signal, counts);
     const lines: [number, string][] = [];
     for await (const item of source) lines.push([item.line, item.kind]);
     assert.deepEqual(lines, [
@@ -263,14 +261,15 @@ describe("RequestSource", () => {
       [3, "bad"],
       [4, "request"],
     ]);
-    assert.equal(skipped, 1);
+    assert.equal(counts.skipped, 1);
+    assert.equal(counts.linesRead, 4);
   });
 
   it("ends at the first Ctrl-C, even while waiting on silent input", async () => {
     const input = new PassThrough(); // a pipe nobody writes to any more
     input.write("http://a.test/1\n");
     const drain = new AbortController();
-    const source = new RequestSource(input, undefined, drain.signal, () => {});
+    const source = new RequestSource(input, undefined, drain.signal, { skipped: 0, linesRead: 0 });
     assert.equal((await source.next()).done, false);
     const waiting = source.next();
     drain.abort();
@@ -281,7 +280,10 @@ describe("RequestSource", () => {
 
   it("fails with the input's error", async () => {
     const input = new PassThrough();
-    const source = new RequestSource(input, undefined, new AbortController().signal, () => {});
+    const source = new RequestSource(input, undefined, new AbortController().signal, {
+      skipped: 0,
+      linesRead: 0,
+    });
     const pending = source.next();
     input.destroy(new Error("EIO: read failed"));
     await assert.rejects(pending, /EIO/);

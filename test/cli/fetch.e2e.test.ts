@@ -164,6 +164,38 @@ describe("aiokit fetch", () => {
     assert.ok(maxInFlight >= 2, "requests ran concurrently");
   });
 
+  it("--progress always draws done, in flight, rate, and a bar with an ETA for a file", async () => {
+    holdAll = true;
+    held = [];
+    const input = await tempFile(
+      "in.txt",
+      Array.from({ length: 20 }, (_, i) => `${base}/p/${i}`).join("\n"),
+    );
+    const { child, done } = runCli([
+      "fetch",
+      input,
+      "-c",
+      "2",
+      "-o",
+      "/dev/null",
+      "--progress",
+      "always",
+    ]);
+    let stderr = "";
+    const drawn = new Promise<void>((resolve) => {
+      child.stderr?.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/2 in flight/.test(stderr) && /ETA/.test(stderr)) resolve();
+      });
+    });
+    await drawn;
+    assert.match(stderr, /\[ *\] +0% .*0 done · 0 failed · 2 in flight · 0\.0\/s · ETA --:--/);
+    holdAll = false;
+    for (const h of held) h.res.writeHead(200).end("ok");
+    const { code } = await done;
+    assert.equal(code, 0);
+  });
+
   it("Ctrl-C stops taking work, lets requests in flight finish, flushes and exits 130", async () => {
     holdAll = true;
     held = [];

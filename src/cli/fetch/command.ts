@@ -1,11 +1,13 @@
-import { setMaxListeners } from "node:events";
 /** `aiokit fetch`: wires the engine to the terminal, the signals and the summary. */
+import { setMaxListeners } from "node:events";
+import { ReadStream, statSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { CancelledError } from "../../index.js";
 import { styleFor } from "../style.js";
 import { ExitCode } from "../usage.js";
 import { Fetcher, type FetchStats, openInput } from "./fetcher.js";
 import type { FetchOptions } from "./options.js";
-import { formatDuration, ProgressLine } from "./progress.js";
+import { formatDuration, type ProgressCounts, ProgressLine } from "./progress.js";
 
 export async function fetchCommand(options: FetchOptions): Promise<number> {
   const stderr = process.stderr;
@@ -32,18 +34,19 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   const fetcher = new Fetcher(options);
+  const input = openInput(options.input);
+  const size = sizeOf(options.input);
   const showProgress =
     options.progress === "always" || (options.progress === "auto" && stderr.isTTY === true);
   const progress = showProgress
-    ? new ProgressLine(stderr, style, () => ({
-        done: fetcher.stats.ok,
-        failed: fetcher.stats.failed,
-        inFlight: fetcher.stats.inFlight,
-        total: undefined,
-      }))
+    ? new ProgressLine(
+        stderr,
+        style,
+        () => progressOf(fetcher.stats, input, size),
+        options.progress === "always",
+      )
     : undefined;
   const started = performance.now();
-  const input = openInput(options.input);
   let failure: unknown;
   try {
     await fetcher.run({
@@ -76,6 +79,29 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   }
   if (interrupts > 0) return ExitCode.interrupted;
   return fetcher.stats.failed > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+/**
+ * The progress counts. A file's total is estimated from how far into it the
+ * reading is (lines read per byte read, times its size): exact once it is
+ * read to the end. Stdin has no total.
+ */
+function progressOf(stats: FetchStats, input: Readable, size: number | undefined): ProgressCounts {
+  let total: number | undefined;
+  if (size !== undefined && input instanceof ReadStream && input.bytesRead > 0) {
+    total = Math.round((stats.linesRead * size) / input.bytesRead);
+  }
+  return { done: stats.ok + stats.skipped, failed: stats.failed, inFlight: stats.inFlight, total };
+}
+
+/** The input file's size, when it is a file (undefined for stdin, or when it can't be read: the run says why). */
+function sizeOf(path: string): number | undefined {
+  if (path === "-") return undefined;
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
 }
 
 export function formatSummary(stats: FetchStats, elapsedMs: number): string {

@@ -32,6 +32,8 @@ export interface FetchStats {
   readonly failed: number;
   readonly skipped: number;
   readonly inFlight: number;
+  /** The last input line read so far. */
+  readonly linesRead: number;
   readonly byStatus: ReadonlyMap<string, number>;
   readonly latency: Histogram;
 }
@@ -51,6 +53,7 @@ interface MutableStats {
   failed: number;
   skipped: number;
   inFlight: number;
+  linesRead: number;
   readonly byStatus: Map<string, number>;
   readonly latency: Histogram;
 }
@@ -63,6 +66,7 @@ export class Fetcher {
     failed: 0,
     skipped: 0,
     inFlight: 0,
+    linesRead: 0,
     byStatus: new Map<string, number>(),
     latency: new Histogram(),
   };
@@ -88,9 +92,7 @@ export class Fetcher {
     if (options.save !== undefined) await mkdir(options.save, { recursive: true });
     const job = new Job(this.#options, this.#stats, this.#requester, run);
     try {
-      const source = new RequestSource(run.input, done, run.drain, () => {
-        this.#stats.skipped++;
-      });
+      const source = new RequestSource(run.input, done, run.drain, this.#stats);
       await stream(source).forEach(job.handle, { concurrency: job.concurrency });
     } finally {
       await job.close();

@@ -49,17 +49,23 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-/** Redraws the progress line on a TTY stream; a no-op elsewhere. */
+/** Redraws the progress line on a TTY stream (elsewhere only when asked to). */
 export class ProgressLine {
   readonly #stream: NodeJS.WriteStream;
   readonly #style: Style;
   readonly #started = performance.now();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(stream: NodeJS.WriteStream, style: Style, read: () => ProgressCounts) {
+  /** Draws only on a terminal, unless `always` (`--progress always`). */
+  constructor(
+    stream: NodeJS.WriteStream,
+    style: Style,
+    read: () => ProgressCounts,
+    always = false,
+  ) {
     this.#stream = stream;
     this.#style = style;
-    if (stream.isTTY !== true) return;
+    if (stream.isTTY !== true && !always) return;
     this.#timer = setInterval(() => this.#draw(read()), 200);
     this.#timer.unref();
   }

@@ -15,28 +15,36 @@ type Item = FetchRequest | BadLine;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** What the source counts as it reads. */
+export interface SourceCounts {
+  /** Lines skipped because a resumed run had them done. */
+  skipped: number;
+  /** The last input line read so far (the input is read ahead of the requests, a chunk at a time). */
+  linesRead: number;
+}
+
 export class RequestSource implements AsyncIterableIterator<Item> {
   readonly #batches: AsyncIterator<Item[]>;
   readonly #done: LineSet | undefined;
   readonly #drain: AbortSignal;
-  readonly #onSkip: () => void;
+  readonly #counts: SourceCounts;
   #batch: Item[] = [];
   #index = 0;
   #ended = false;
   /** Settles a `next()` waiting for the next chunk, when Ctrl-C comes first. */
   #wake: ((result: IteratorResult<Item>) => void) | undefined;
 
-  /** `onSkip` counts the lines skipped because a resumed run had them done. */
+  /** `counts` is kept up to date as the input is read. */
   constructor(
     input: AsyncIterable<string | Uint8Array>,
     done: LineSet | undefined,
     drain: AbortSignal,
-    onSkip: () => void,
+    counts: SourceCounts,
   ) {
     this.#batches = readRequestBatches(input);
     this.#done = done;
     this.#drain = drain;
-    this.#onSkip = onSkip;
+    this.#counts = counts;
     addAbortListener(drain, this);
   }
 
@@ -67,7 +75,7 @@ export class RequestSource implements AsyncIterableIterator<Item> {
     const batch = this.#batch;
     while (this.#index < batch.length) {
       const item = batch[this.#index++] as Item;
-      if (this.#done?.has(item.line)) this.#onSkip();
+      if (this.#done?.has(item.line)) this.#counts.skipped++;
       else return item;
     }
     return undefined;
@@ -84,6 +92,7 @@ export class RequestSource implements AsyncIterableIterator<Item> {
       if (step.done === true) return this.#end();
       this.#batch = step.value;
       this.#index = 0;
+      this.#counts.linesRead = (step.value.at(-1) as Item).line;
       const item = this.#take();
       if (item !== undefined) return { done: false, value: item };
     }
