@@ -224,6 +224,21 @@ describe("aiokit fetch", () => {
     assert.equal(new Set(all.map((r) => r.line)).size, 100);
   });
 
+  it("Ctrl-C ends a run reading stdin that stays open", { timeout: 20_000 }, async () => {
+    holdAll = true;
+    held = [];
+    const { child, done } = runCli(["fetch", "-", "-q"]);
+    child.stdin?.write(`${base}/open/1\n`); // and never ends it
+    await until(() => held.length === 1);
+    child.kill("SIGINT");
+    holdAll = false;
+    for (const h of held) h.res.writeHead(200).end("ok");
+    const { code, stdout } = await done;
+    assert.equal(code, 130);
+    assert.equal(records(stdout).length, 1);
+    child.stdin?.destroy();
+  });
+
   it("a second Ctrl-C aborts the requests in flight, recorded as cancelled", async () => {
     holdAll = true;
     held = [];
