@@ -2,7 +2,9 @@
  * `batch` (items in arrays) and `buffer` (read ahead of the consumer).
  * @module
  */
+import { Failure } from "../_internal/failure.js";
 import { type Context, close, DONE, DONE_PROMISE } from "../_internal/iterators.js";
+import { PendingNext } from "../_internal/pending-next.js";
 import { Ring } from "../_internal/ring.js";
 import { getClock } from "../clock.js";
 import { concurrentNext } from "./concurrent.js";
@@ -105,11 +107,9 @@ export class BufferStage<T> implements AsyncIterator<T> {
   readonly #items = new Ring<T>(16);
   #pulling = false;
   #upDone = false;
-  #failed = false;
-  #error: unknown;
+  readonly #failure = new Failure();
   #closed = false;
-  #resolve: ((result: IteratorResult<T>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  readonly #pending = new PendingNext<T>();
   #pull: Promise<unknown> | undefined;
 
   constructor(up: AsyncIterator<unknown>, size: number, ctx: Context) {
@@ -120,17 +120,14 @@ export class BufferStage<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.#closed) return DONE_PROMISE;
-    if (this.#resolve !== undefined) return concurrentNext();
+    if (this.#pending.parked) return concurrentNext();
     if (this.#items.size > 0) {
       const value = this.#items.shift() as T;
       this.#fill();
       return Promise.resolve({ value, done: false });
     }
     if (this.#upDone) return this.#end();
-    const promise = new Promise<IteratorResult<T>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    const promise = this.#pending.park();
     this.#fill();
     return promise;
   }
@@ -139,12 +136,7 @@ export class BufferStage<T> implements AsyncIterator<T> {
     if (this.#closed) return DONE;
     this.#closed = true;
     this.#items.clear();
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    if (this.#ctx.signal?.aborted) reject?.(this.#ctx.signal.reason);
-    else resolve?.(DONE);
+    this.#pending.cancel(this.#ctx.signal);
     if (this.#upDone) return DONE;
     const pull = this.#pull;
     const closing = close(this.#up);
@@ -175,14 +167,7 @@ export class BufferStage<T> implements AsyncIterator<T> {
       this.#wake();
       return;
     }
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = undefined;
-      this.#reject = undefined;
-      resolve({ value: result.value as T, done: false });
-    } else {
-      this.#items.push(result.value as T);
-    }
+    if (!this.#pending.deliver(result.value as T)) this.#items.push(result.value as T);
     this.#fill();
   };
 
@@ -191,27 +176,16 @@ export class BufferStage<T> implements AsyncIterator<T> {
     this.#pull = undefined;
     this.#upDone = true;
     if (this.#closed) return;
-    this.#failed = true;
-    this.#error = error;
+    this.#failure.fail(error);
     this.#wake();
   };
 
   #wake(): void {
-    const resolve = this.#resolve;
-    if (resolve === undefined) return;
-    const reject = this.#reject as (error: unknown) => void;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    this.#end().then(resolve, reject);
+    if (this.#pending.parked) this.#pending.settle(this.#end());
   }
 
   #end(): Promise<IteratorResult<T>> {
     this.#closed = true;
-    if (!this.#failed) return DONE_PROMISE;
-    const error = this.#error;
-    this.#failed = false;
-    this.#error = undefined;
-    const signal = this.#ctx.signal;
-    return Promise.reject(signal?.aborted ? signal.reason : error);
+    return this.#failure.end(this.#ctx.signal);
   }
 }

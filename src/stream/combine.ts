@@ -3,7 +3,9 @@
  * each, in tuples).
  * @module
  */
-import { type Context, close, closeReason, DONE, DONE_PROMISE } from "../_internal/iterators.js";
+import { Failure } from "../_internal/failure.js";
+import { type Context, close, DONE, DONE_PROMISE } from "../_internal/iterators.js";
+import { PendingNext } from "../_internal/pending-next.js";
 import { Ring } from "../_internal/ring.js";
 import { concurrentNext } from "./concurrent.js";
 import { openSource, type StreamSource } from "./sources.js";
@@ -29,13 +31,11 @@ export class MergeStage<T> implements AsyncIterator<T> {
   #live = 0; // sources not ended
   #busy = 0; // pulls and closes in progress
   #stopped = false;
-  #failed = false;
-  #error: unknown;
+  readonly #failure = new Failure();
   #closeError: unknown;
   #hasCloseError = false;
   #finished = false;
-  #resolve: ((result: IteratorResult<T>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  readonly #pending = new PendingNext<T>();
   #returned: Promise<IteratorResult<T>> | undefined;
   #returnSettle: (() => void) | undefined;
 
@@ -46,7 +46,7 @@ export class MergeStage<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.#finished) return DONE_PROMISE;
-    if (this.#resolve !== undefined) return concurrentNext();
+    if (this.#pending.parked) return concurrentNext();
     if (!this.#opened) {
       try {
         this.#open();
@@ -64,10 +64,7 @@ export class MergeStage<T> implements AsyncIterator<T> {
         return DONE_PROMISE;
       }
     }
-    return new Promise<IteratorResult<T>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.#pending.park();
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -80,14 +77,8 @@ export class MergeStage<T> implements AsyncIterator<T> {
         else resolve(DONE);
       };
     });
-    this.#failed = false;
-    this.#error = undefined;
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    if (this.#ctx.signal?.aborted) reject?.(closeReason(this.#ctx));
-    else resolve?.(DONE);
+    this.#failure.forget();
+    this.#pending.cancel(this.#ctx.signal);
     this.#stop();
     this.#check();
     return this.#returned;
@@ -139,21 +130,14 @@ export class MergeStage<T> implements AsyncIterator<T> {
     if (result.done === true) {
       this.#states[i] = ENDED;
       this.#live--;
-      if (this.#live === 0 && this.#ready.size === 0 && this.#resolve !== undefined) {
-        const resolve = this.#resolve;
-        this.#resolve = undefined;
-        this.#reject = undefined;
+      if (this.#live === 0 && this.#ready.size === 0 && this.#pending.parked) {
         this.#finished = true;
-        resolve(DONE);
+        this.#pending.done();
       }
       return;
     }
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = undefined;
-      this.#reject = undefined;
+    if (this.#pending.deliver(result.value as T)) {
       this.#states[i] = IDLE;
-      resolve({ value: result.value as T, done: false });
       return;
     }
     this.#states[i] = HOLDING;
@@ -169,8 +153,7 @@ export class MergeStage<T> implements AsyncIterator<T> {
     }
     this.#states[i] = ENDED; // a source that threw is finished: don't close it
     this.#live--;
-    this.#failed = true;
-    this.#error = this.#ctx.signal?.aborted ? this.#ctx.signal.reason : error;
+    this.#failure.fail(this.#ctx.signal?.aborted ? this.#ctx.signal.reason : error);
     this.#stop();
     this.#check();
   }
@@ -216,22 +199,12 @@ export class MergeStage<T> implements AsyncIterator<T> {
       settle();
       return;
     }
-    const resolve = this.#resolve;
-    if (resolve === undefined) return;
-    const reject = this.#reject as (error: unknown) => void;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    this.#end().then(resolve, reject);
+    if (this.#pending.parked) this.#pending.settle(this.#end());
   }
 
   #end(): Promise<IteratorResult<T>> {
     this.#finished = true;
-    if (this.#failed) {
-      const error = this.#error;
-      this.#failed = false;
-      this.#error = undefined;
-      return Promise.reject(error);
-    }
+    if (this.#failure.failed) return this.#failure.end();
     return this.#hasCloseError ? Promise.reject(this.#closeError) : DONE_PROMISE;
   }
 }

@@ -7,7 +7,9 @@
  * @module
  */
 import { sharedController } from "../_internal/abort.js";
+import { Failure } from "../_internal/failure.js";
 import { type Context, close, closeReason, DONE, DONE_PROMISE } from "../_internal/iterators.js";
+import { PendingNext } from "../_internal/pending-next.js";
 import { Ring } from "../_internal/ring.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
@@ -72,13 +74,11 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   #upDone = false; // the source ended, failed or was closed: never call it again
   #closing = false;
   #stopped = false; // failed or returned: no more pulls, no more calls
-  #failed = false;
-  #error: unknown;
+  readonly #failure = new Failure();
   #closeError: unknown;
   #hasCloseError = false;
   #finished = false; // the consumer has seen the end
-  #resolve: ((result: IteratorResult<T>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  readonly #pending = new PendingNext<T>();
   #returned: Promise<IteratorResult<T>> | undefined;
   #returnResolve: ((result: IteratorResult<T>) => void) | undefined;
   #returnReject: ((error: unknown) => void) | undefined;
@@ -95,7 +95,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.#finished) return DONE_PROMISE;
-    if (this.#resolve !== undefined) return concurrentNext();
+    if (this.#pending.parked) return concurrentNext();
     if (!this.#stopped) {
       const value = this.#take();
       if (value !== NOTHING) {
@@ -109,10 +109,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     } else if (this.#quiet()) {
       return this.#end();
     }
-    const promise = new Promise<IteratorResult<T>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    const promise = this.#pending.park();
     this.#pump();
     return promise;
   }
@@ -129,14 +126,8 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     // A pending next() ends now: with the outer signal's reason when that is
     // why we stop, else as done (a dropped error stays dropped: the consumer
     // asked to stop before it got there).
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    this.#failed = false;
-    this.#error = undefined;
-    if (this.#ctx.signal?.aborted) reject?.(this.#ctx.signal.reason);
-    else resolve?.(DONE);
+    this.#pending.cancel(this.#ctx.signal);
+    this.#failure.forget();
     this.#check();
     return this.#returned;
   }
@@ -213,7 +204,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     }
     this.#start(result.value);
     this.#pump();
-    if (this.#resolve !== undefined) this.#deliver();
+    if (this.#pending.parked) this.#deliver();
   };
 
   readonly #onPullError = (error: unknown): void => {
@@ -290,17 +281,17 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     if (this.#ordered) {
       slot.state = keep ? KEEP : SKIP;
       slot.value = value;
-      if (this.#resolve !== undefined) this.#deliver();
+      if (this.#pending.parked) this.#deliver();
       else if (!keep && this.#window.peek() === slot) this.#dropSkipped();
       return;
     }
     this.#free.push(slot);
     if (keep) {
       this.#results.push(value);
-      if (this.#resolve !== undefined) this.#deliver();
+      if (this.#pending.parked) this.#deliver();
     } else {
       this.#occupied--;
-      if (this.#resolve !== undefined)
+      if (this.#pending.parked)
         this.#deliver(); // it may have been the last one
       else this.#pump();
     }
@@ -314,25 +305,20 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
 
   // Hands results to the waiting consumer, or the end.
   #deliver(): void {
-    const resolve = this.#resolve;
-    if (resolve === undefined) return;
+    if (!this.#pending.parked) return;
     if (this.#stopped) {
       this.#check();
       return;
     }
     const value = this.#take();
     if (value !== NOTHING) {
-      this.#resolve = undefined;
-      this.#reject = undefined;
-      resolve({ value: value as T, done: false });
+      this.#pending.deliver(value as T);
       this.#pump();
       return;
     }
     if (this.#upDone && this.#occupied === 0) {
-      this.#resolve = undefined;
-      this.#reject = undefined;
       this.#finished = true;
-      resolve(DONE);
+      this.#pending.done();
       return;
     }
     this.#pump();
@@ -340,8 +326,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
 
   #fail(error: unknown): void {
     const signal = this.#ctx.signal;
-    this.#failed = true;
-    this.#error = signal?.aborted ? signal.reason : error;
+    this.#failure.fail(signal?.aborted ? signal.reason : error);
     this.#stop(
       signal?.aborted
         ? signal.reason
@@ -396,23 +381,13 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
       else returnResolve(DONE);
       return;
     }
-    const resolve = this.#resolve;
-    if (resolve === undefined) return;
-    const reject = this.#reject as (error: unknown) => void;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    this.#end().then(resolve, reject);
+    if (this.#pending.parked) this.#pending.settle(this.#end());
   }
 
   // The consumer reaches the end after a failure: the error, once.
   #end(): Promise<IteratorResult<T>> {
     this.#finished = true;
-    if (this.#failed) {
-      const error = this.#error;
-      this.#failed = false;
-      this.#error = undefined;
-      return Promise.reject(error);
-    }
+    if (this.#failure.failed) return this.#failure.end();
     if (this.#hasCloseError) return Promise.reject(this.#closeError);
     return DONE_PROMISE;
   }

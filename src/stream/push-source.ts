@@ -4,7 +4,9 @@
  * @module
  */
 import { describe, expectFunction, expectNumber } from "../_internal/describe.js";
-import { type Context, closeReason, DONE, DONE_PROMISE } from "../_internal/iterators.js";
+import { Failure } from "../_internal/failure.js";
+import { type Context, closeReason, DONE_PROMISE } from "../_internal/iterators.js";
+import { PendingNext } from "../_internal/pending-next.js";
 import { Ring } from "../_internal/ring.js";
 import { isThenable } from "../_internal/thenable.js";
 
@@ -115,12 +117,10 @@ export class PushSource<T> implements AsyncIterator<T> {
   readonly #controller = new AbortController();
   #started = false;
   #ended = false; // end() or fail() was called: no more values
-  #failed = false;
-  #error: unknown;
+  readonly #failure = new Failure();
   #closed = false; // the consumer got the end (or stopped): all done
   #teardown: (() => void) | undefined;
-  #resolve: ((result: IteratorResult<T>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  readonly #pending = new PendingNext<T>();
   #ready: (() => void)[] = [];
 
   constructor(setup: PushSetup<T>, options: PushSourceOptions, ctx: Context) {
@@ -132,7 +132,7 @@ export class PushSource<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.#closed) return DONE_PROMISE;
-    if (this.#resolve !== undefined) {
+    if (this.#pending.parked) {
       return Promise.reject(new TypeError("A push source is read one next() at a time"));
     }
     if (!this.#started) this.#start();
@@ -142,10 +142,7 @@ export class PushSource<T> implements AsyncIterator<T> {
       return Promise.resolve({ value, done: false });
     }
     if (this.#ended) return this.#finish();
-    return new Promise<IteratorResult<T>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.#pending.park();
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -153,12 +150,7 @@ export class PushSource<T> implements AsyncIterator<T> {
     this.#closed = true;
     this.#buffer.drain();
     this.#stopProducer();
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    if (this.#ctx.signal?.aborted) reject?.(this.#ctx.signal.reason);
-    else resolve?.(DONE);
+    this.#pending.cancel(this.#ctx.signal);
     return DONE_PROMISE;
   }
 
@@ -195,13 +187,7 @@ export class PushSource<T> implements AsyncIterator<T> {
 
   #push(value: T): boolean {
     if (this.#ended || this.#closed) return false;
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = undefined;
-      this.#reject = undefined;
-      resolve({ value, done: false });
-      return true;
-    }
+    if (this.#pending.deliver(value)) return true;
     if (this.#buffer.size >= this.#size) {
       if (this.#overflow === "drop-newest") return false;
       if (this.#overflow === "drop-oldest") {
@@ -224,25 +210,15 @@ export class PushSource<T> implements AsyncIterator<T> {
   #end(failed: boolean, error: unknown): void {
     if (this.#ended || this.#closed) return;
     this.#ended = true;
-    this.#failed = failed;
-    this.#error = error;
+    if (failed) this.#failure.fail(error);
     this.#stopProducer();
-    if (this.#resolve !== undefined && this.#buffer.size === 0) {
-      const resolve = this.#resolve;
-      const reject = this.#reject as (error: unknown) => void;
-      this.#resolve = undefined;
-      this.#reject = undefined;
-      this.#finish().then(resolve, reject);
-    }
+    if (this.#pending.parked && this.#buffer.size === 0) this.#pending.settle(this.#finish());
   }
 
   // The consumer reached the end: done, or the error (once).
   #finish(): Promise<IteratorResult<T>> {
     this.#closed = true;
-    if (!this.#failed) return DONE_PROMISE;
-    const error = this.#error;
-    this.#error = undefined;
-    return Promise.reject(error);
+    return this.#failure.end();
   }
 
   #stopProducer(): void {
