@@ -26,6 +26,10 @@ describe("aiokit demo", () => {
         streamPeakHeapMb: number;
         materializedPeakHeapMb: number;
       };
+      decisionTree: {
+        blocking: { durationMs: number; frames: string[] } | undefined;
+        jobs: number;
+      };
     };
     assert.equal(figures.concurrency.requests, 200);
     assert.ok(figures.concurrency.speedup > 5, `speed-up ${figures.concurrency.speedup}`);
@@ -34,6 +38,14 @@ describe("aiokit demo", () => {
     assert.ok(figures.resources.cancelledSiblings > 0);
     assert.equal(figures.streams.batches, 1_000);
     assert.ok(figures.streams.streamPeakHeapMb < figures.streams.materializedPeakHeapMb / 3);
+    // The blocking call is caught in the demo's own function, below Node's crypto frames.
+    const blocking = figures.decisionTree.blocking;
+    assert.ok(blocking !== undefined, "the blocking detector saw the block");
+    assert.ok(blocking.durationMs >= 50);
+    assert.ok(
+      blocking.frames.some((f) => f.startsWith("hashPasswordsOnTheEventLoop ")),
+      blocking.frames.join("\n"),
+    );
   });
 
   it("--help and bad options", async () => {

@@ -15,6 +15,9 @@ import { after, before, describe, it } from "node:test";
 import { Fetcher } from "../../src/cli/fetch/fetcher.js";
 import { parseFetchArgs } from "../../src/cli/fetch/options.js";
 import type { ResultRecord } from "../../src/cli/fetch/output.js";
+import { now } from "../../src/index.js";
+import { withVirtualClock } from "../../src/testing/index.js";
+import { MemoryDispatcher } from "../fixtures/memory-dispatcher.js";
 
 let port = 0;
 const seen: { method: string; path: string; host: string; auth: string | undefined }[] = [];
@@ -179,6 +182,34 @@ describe("Fetcher: limits", () => {
     assert.ok(records.every((r) => r.status === 200));
     for (const [host, max] of maxInFlightByHost) assert.ok(max <= 2, `${host}: ${max} at once`);
     assert.equal(maxInFlightByHost.size, 2);
+  });
+});
+
+describe("Fetcher: rate limit", () => {
+  it("starts at most --rate requests a second (on the virtual clock)", async () => {
+    await withVirtualClock(
+      async () => {
+        const starts: number[] = [];
+        const dispatcher = new MemoryDispatcher();
+        const dispatch = dispatcher.dispatch.bind(dispatcher);
+        dispatcher.dispatch = (options, handler) => {
+          starts.push(now());
+          return dispatch(options, handler);
+        };
+        const options = parseFetchArgs(["-", "-o", "/dev/null", "-q", "--rate", "5/s"]);
+        if (options === "help") throw new Error("unreachable");
+        const fetcher = new Fetcher(options, dispatcher as never);
+        const never = new AbortController().signal;
+        const lines = Array.from({ length: 12 }, (_, i) => `http://a.test/${i}`).join("\n");
+        await fetcher.run({ input: Readable.from([lines]), drain: never, abort: never });
+        assert.equal(fetcher.stats.ok, 12);
+        assert.deepEqual(
+          starts.map((t) => Math.floor(t / 1_000)),
+          [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2],
+        );
+      },
+      { autoAdvance: true },
+    );
   });
 });
 

@@ -119,7 +119,11 @@ function printDecisionTree(
     say(
       `   blocking: ${style.yellow(`the event loop was blocked for ${ms(block.durationMs)}`)}, caught while it was blocked:`,
     );
-    for (const frame of block.frames.slice(0, 3)) say(style.dim(`     at ${frame}`));
+    // The top frames are often Node's own (inside crypto, fs): show the program's.
+    const own = block.frames.filter((frame) => !frame.includes("(node:"));
+    for (const frame of (own.length > 0 ? own : block.frames).slice(0, 3)) {
+      say(style.dim(`     at ${frame}`));
+    }
     say("   → replace the blocking call, or move the work off the loop:");
   }
   say(
