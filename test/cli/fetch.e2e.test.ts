@@ -102,6 +102,26 @@ function until(condition: () => boolean): Promise<void> {
   });
 }
 
+/** From now on the server holds every request (in `held`) until the test answers it. */
+function holdRequests(): void {
+  holdAll = true;
+  held = [];
+}
+
+/** Stops holding, and answers every request held so far with 200 `body`. */
+function releaseHeld(body: string): void {
+  holdAll = false;
+  for (const h of held) h.res.writeHead(200).end(body);
+}
+
+/** An input file of `n` URLs: `${base}/${prefix}/0` and on. */
+function urlFile(prefix: string, n: number): Promise<string> {
+  return tempFile(
+    "in.txt",
+    Array.from({ length: n }, (_, i) => `${base}/${prefix}/${i}`).join("\n"),
+  );
+}
+
 /** Waits until `path` holds at least `n` complete lines (the CLI writes once per loop turn). */
 async function fileHasLines(path: string, n: number): Promise<void> {
   for (let i = 0; i < 1_000; i++) {
@@ -165,12 +185,8 @@ describe("aiokit fetch", () => {
   });
 
   it("--progress always draws done, in flight, rate, and a bar with an ETA for a file", async () => {
-    holdAll = true;
-    held = [];
-    const input = await tempFile(
-      "in.txt",
-      Array.from({ length: 20 }, (_, i) => `${base}/p/${i}`).join("\n"),
-    );
+    holdRequests();
+    const input = await urlFile("p", 20);
     const { child, done } = runCli([
       "fetch",
       input,
@@ -190,26 +206,20 @@ describe("aiokit fetch", () => {
     });
     await drawn;
     assert.match(stderr, /\[ *\] +0% .*0 done · 0 failed · 2 in flight · 0\.0\/s · ETA --:--/);
-    holdAll = false;
-    for (const h of held) h.res.writeHead(200).end("ok");
+    releaseHeld("ok");
     const { code } = await done;
     assert.equal(code, 0);
   });
 
   it("Ctrl-C stops taking work, lets requests in flight finish, flushes and exits 130", async () => {
-    holdAll = true;
-    held = [];
-    const input = await tempFile(
-      "in.txt",
-      Array.from({ length: 100 }, (_, i) => `${base}/h/${i}`).join("\n"),
-    );
+    holdRequests();
+    const input = await urlFile("h", 100);
     const output = await tempFile("out.ndjson");
     const { child, done } = runCli(["fetch", input, "-c", "4", "-o", output]);
     await until(() => held.length === 4);
     child.kill("SIGINT");
     await new Promise((resolve) => child.stderr?.once("data", resolve)); // "Stopping: …"
-    holdAll = false;
-    for (const h of held) h.res.writeHead(200).end("late");
+    releaseHeld("late");
     const { code, stderr } = await done;
     assert.equal(code, 130, stderr);
     const out = records(await readFile(output, "utf8"));
@@ -225,14 +235,12 @@ describe("aiokit fetch", () => {
   });
 
   it("Ctrl-C ends a run reading stdin that stays open", { timeout: 20_000 }, async () => {
-    holdAll = true;
-    held = [];
+    holdRequests();
     const { child, done } = runCli(["fetch", "-", "-q"]);
     child.stdin?.write(`${base}/open/1\n`); // and never ends it
     await until(() => held.length === 1);
     child.kill("SIGINT");
-    holdAll = false;
-    for (const h of held) h.res.writeHead(200).end("ok");
+    releaseHeld("ok");
     const { code, stdout } = await done;
     assert.equal(code, 130);
     assert.equal(records(stdout).length, 1);
@@ -240,12 +248,8 @@ describe("aiokit fetch", () => {
   });
 
   it("a second Ctrl-C aborts the requests in flight, recorded as cancelled", async () => {
-    holdAll = true;
-    held = [];
-    const input = await tempFile(
-      "in.txt",
-      Array.from({ length: 10 }, (_, i) => `${base}/c/${i}`).join("\n"),
-    );
+    holdRequests();
+    const input = await urlFile("c", 10);
     const output = await tempFile("out.ndjson");
     const { child, done } = runCli(["fetch", input, "-c", "3", "-o", output]);
     await until(() => held.length === 3);
@@ -261,12 +265,8 @@ describe("aiokit fetch", () => {
   });
 
   it("kill -9 mid-run loses nothing: --resume does the rest, every line exactly once", async () => {
-    holdAll = true;
-    held = [];
-    const input = await tempFile(
-      "in.txt",
-      Array.from({ length: 50 }, (_, i) => `${base}/k/${i}`).join("\n"),
-    );
+    holdRequests();
+    const input = await urlFile("k", 50);
     const output = await tempFile("out.ndjson");
     const { child, done } = runCli(["fetch", input, "-c", "4", "-o", output, "-q"]);
     await until(() => held.length === 4);
