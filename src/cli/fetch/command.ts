@@ -1,5 +1,4 @@
 /** `aiokit fetch`: wires the engine to the terminal, the signals and the summary. */
-import { setMaxListeners } from "node:events";
 import { ReadStream, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { CancelledError } from "../../index.js";
@@ -14,8 +13,6 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   const style = styleFor(stderr);
   const drain = new AbortController();
   const abort = new AbortController();
-  // Every request in flight listens on these two signals.
-  setMaxListeners(0, drain.signal, abort.signal);
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;

@@ -5,7 +5,6 @@
  * arrives. Nothing is lost: every request that starts ends as exactly one
  * output record, even when interrupted.
  */
-import { setMaxListeners } from "node:events";
 import { createReadStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { Readable } from "node:stream";
@@ -24,8 +23,6 @@ import type { FetchOptions } from "./options.js";
 import { type LineSet, NdjsonWriter, type ResultRecord, repairAndScan } from "./output.js";
 import { Requester } from "./requester.js";
 import { RequestSource } from "./source.js";
-
-export { parseRetryAfter, RetryableStatusError } from "./requester.js";
 
 export interface FetchStats {
   readonly ok: number;
@@ -129,7 +126,6 @@ class Job {
     this.#requester = requester;
     this.#out = NdjsonWriter.open(options.output, (error) => this.#cancel.abort(error));
     this.#drain = run.drain;
-    setMaxListeners(0, this.#cancel.signal);
     this.#unlink = link(run.abort, this.#cancel);
     this.#retry = {
       retries: options.retries,
