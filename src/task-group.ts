@@ -121,9 +121,10 @@ export class TaskGroup implements AsyncDisposable {
    * Spawning into a group that is cancelling returns a task that is already
    * cancelled, without calling `fn`.
    *
-   * Note: `fn` receives the task's own signal only if it declares a parameter;
-   * a function with none (`() => work()`) shares the group's signal, which
-   * saves an AbortController per task.
+   * `fn` gets the task's own signal, whatever parameters it declares:
+   * `task.cancel()` aborts it, and so does the group's cancellation (the group
+   * reaches its tasks through its own list, so a task adds no listener to the
+   * group's signal).
    *
    * @throws Error when the group has finished.
    */

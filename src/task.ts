@@ -79,18 +79,25 @@ export class Task<T> implements PromiseLike<T> {
    * `sleep` or wait inside the task.
    */
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      // Created on first use: an AbortController costs about a kilobyte.
-      this.#controller = new AbortController();
-      const groupSignal = this.#owner.signal;
-      if (this.#cancelRequested) this.#controller.abort(this.#cancelReason);
-      else if (groupSignal.aborted) this.#controller.abort(groupSignal.reason);
-      else if (this.#state === "pending")
-        this.#owner.taskSignalCreated(this as unknown as Task<unknown>);
-      // So a group given this signal can name this task as its parent in the task tree.
-      instrument?.taskSignalCreated(this as unknown as Task<unknown>, this.#controller.signal);
-    }
-    return this.#controller.signal;
+    // Made on first use only for a task that never ran (spawned into a
+    // cancelled group); a running task got its signal in `_start`.
+    if (this.#controller === undefined) this.#createSignal();
+    return (this.#controller as AbortController).signal;
+  }
+
+  #createSignal(): AbortSignal {
+    const controller = new AbortController();
+    this.#controller = controller;
+    const groupSignal = this.#owner.signal;
+    if (this.#cancelRequested) controller.abort(this.#cancelReason);
+    else if (groupSignal.aborted) controller.abort(groupSignal.reason);
+    // The group reaches the task through its own list (one entry per running
+    // task, no listener on the group's signal per task).
+    else if (this.#state === "pending")
+      this.#owner.taskSignalCreated(this as unknown as Task<unknown>);
+    // So a group given this signal can name this task as its parent in the task tree.
+    instrument?.taskSignalCreated(this as unknown as Task<unknown>, controller.signal);
+    return controller.signal;
   }
 
   /**
@@ -99,9 +106,9 @@ export class Task<T> implements PromiseLike<T> {
    * because of it; awaiting the task rejects with the cancellation once its
    * function has settled. A no-op once the task has settled. Idempotent.
    *
-   * Note: a function spawned with no declared parameter (`() => work()`,
-   * `(...args) => work(...args)`) shares its group's signal, so `cancel()`
-   * cannot reach it; declare the parameter, `(signal) => work(signal)`.
+   * Every task has its own signal, however its function is written
+   * (`() => work()`, `(...args) => work(...args)`, a wrapper): `cancel()`
+   * aborts it, and so does the group's cancellation.
    */
   cancel(reason?: unknown): void {
     if (this.#state !== "pending" || this.#cancelRequested) return;
@@ -146,8 +153,9 @@ export class Task<T> implements PromiseLike<T> {
   _start(fn: TaskFn<T>): void {
     let result: T | PromiseLike<T>;
     try {
-      // A function that declares no parameter can't see a signal: don't pay for one.
-      const signal = fn.length === 0 ? this.#owner.signal : this.signal;
+      // Every task gets its own signal: a function's declared parameters say
+      // nothing of whether it reads one (rest parameters, `arguments`, wrappers).
+      const signal = this.#createSignal();
       if (instrument === undefined) result = fn(signal);
       else {
         instrument.taskSpawned(this as unknown as Task<unknown>, this.#owner as never);

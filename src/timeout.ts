@@ -141,11 +141,8 @@ async function runWithDeadline<T>(
   try {
     const result = fn(controller.signal);
     const value = isThenable(result) ? await result : result;
-    if (expiry !== undefined) {
-      if (throwOnExpiry) throw expiry;
-      return undefined;
-    }
-    return value;
+    if (expiry === undefined) return value;
+    return expired(expiry, outer, throwOnExpiry);
   } catch (error) {
     if (
       expiry === undefined ||
@@ -154,10 +151,24 @@ async function runWithDeadline<T>(
     ) {
       throw error;
     }
-    if (throwOnExpiry) throw expiry;
-    return undefined;
+    return expired(expiry, outer, throwOnExpiry);
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
     if (outer !== undefined) removeAbortListener(outer, onOuterAbort);
   }
+}
+
+/**
+ * The outcome of a deadline that expired. An outer cancellation that came
+ * while `fn` was still winding down wins over the expiry, as in asyncio and
+ * trio: a cancel scope never replaces the cancellation of an enclosing one.
+ */
+function expired(
+  expiry: TimeoutError,
+  outer: AbortSignal | undefined,
+  throwOnExpiry: boolean,
+): undefined {
+  if (outer?.aborted) throw outer.reason;
+  if (throwOnExpiry) throw expiry;
+  return undefined;
 }

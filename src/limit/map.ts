@@ -158,12 +158,17 @@ function mapSync(
     let finished = false;
     let error: unknown;
     let unlink = noop;
+    // Workers awaiting an item of the input that is a promise. Once stopped,
+    // they are not waited for: an input promise can't be cancelled and may
+    // never settle (see fail).
+    let onInput = 0;
 
     const fail = (reason: unknown, cancel: unknown): void => {
       if (stopped) return;
       stopped = true;
       error = reason;
       controller.abort(cancel);
+      if (workers === onInput) finish();
     };
     const finish = (): void => {
       if (finished) return;
@@ -210,7 +215,16 @@ function mapSync(
           item = step.value;
         }
         try {
-          if (isThenable(item)) item = await item;
+          if (isThenable(item)) {
+            onInput++;
+            try {
+              item = await item;
+            } finally {
+              onInput--;
+            }
+            if (finished) return; // abandoned: map has settled without this worker
+            if (stopped) break;
+          }
           if (rate !== undefined && !rate.tryAcquire()) await rate.acquire({ signal });
           let value = fn(item, index, signal);
           if (isThenable(value)) value = await value;
@@ -224,7 +238,7 @@ function mapSync(
           results[index] = { status: "rejected", reason: e } satisfies Settled;
         }
       }
-      if (--workers === 0) finish();
+      if (--workers === 0 || (stopped && workers === onInput)) finish();
     };
 
     if (outer !== undefined) {
@@ -283,14 +297,21 @@ function mapAsync(
       stopped = true;
       error = reason;
       controller.abort(cancel);
-      // A pull may hang (an idle socket, an event source): closing the
-      // iterator is what unblocks it.
-      if (pulling) close();
+      // A pull may hang (an idle socket, a paused producer). Closing the
+      // iterator unblocks a hand-written one; an async generator's return()
+      // queues behind its pending next(), so the pump is not waited for: the
+      // pull settles in the background and the queued return() then closes
+      // the generator.
+      if (pulling) {
+        close();
+        pumping = false;
+      }
       if (wake !== undefined) {
         const w = wake;
         wake = undefined;
         w();
       }
+      maybeFinish();
     };
     const maybeFinish = (): void => {
       if (pumping || active > 0 || finished) return;
@@ -302,7 +323,8 @@ function mapAsync(
       }
       close();
       const rejectWithError = (): void => reject(error);
-      if (closing === undefined) rejectWithError();
+      // With a pull still pending, return() may wait on it forever: don't.
+      if (closing === undefined || pulling) rejectWithError();
       else void closing.then(rejectWithError);
     };
     const run = async (item: unknown, index: number): Promise<void> => {

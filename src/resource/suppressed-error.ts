@@ -39,11 +39,20 @@ const Polyfill = function SuppressedError(
   suppressed: unknown,
   message?: string,
 ): SuppressedError {
+  const newTarget = new.target ?? Polyfill;
   const instance = Reflect.construct(
     Error,
     message === undefined ? [] : [message],
-    new.target ?? Polyfill,
+    newTarget,
   ) as SuppressedError;
+  // GetPrototypeFromConstructor: a newTarget whose "prototype" is not an
+  // object gives %SuppressedError.prototype%, where Error's fallback gave
+  // %Error.prototype% (test262's proto-from-ctor-realm). An abrupt getter
+  // already threw above, before the message was read.
+  const proto: unknown = newTarget.prototype;
+  if (proto === null || (typeof proto !== "object" && typeof proto !== "function")) {
+    Object.setPrototypeOf(instance, Polyfill.prototype);
+  }
   defineHidden(instance, "error", error);
   defineHidden(instance, "suppressed", suppressed);
   return instance;

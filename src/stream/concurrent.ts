@@ -364,8 +364,17 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     this.#onClosed();
   };
 
+  // Nothing stopped is left to settle. After a failure, a pull still pending
+  // is not waited for, nor the close behind it: a source stuck in next() (a
+  // quiet socket, a paused producer) would keep the error from the consumer
+  // forever, as an async generator's return() queues behind its pending
+  // next(). Both settle in the background; the queued return() then closes
+  // the source. A return() (the consumer stopped) still waits for both, so the
+  // source is closed when it resolves.
   #quiet(): boolean {
-    return this.#running === 0 && !this.#pulling && !this.#closing;
+    if (this.#running !== 0) return false;
+    if (this.#pulling) return this.#failure.failed;
+    return !this.#closing;
   }
 
   // Once stopped and quiet: settle return() and the consumer's pending next().
