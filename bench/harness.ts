@@ -44,6 +44,8 @@ export interface Measurement {
 }
 
 const runCaseScript = fileURLToPath(new URL("./run-case.js", import.meta.url));
+/** The Node that runs each case: BENCH_NODE=/path/to/node measures another version side by side. */
+export const nodeBinary = process.env.BENCH_NODE ?? process.execPath;
 
 /** Runs one case in a fresh Node process and returns its measurement, or undefined when it can't run here. */
 export function measure(suiteFile: string, bcase: BenchCase): Measurement | undefined {
@@ -54,7 +56,7 @@ export function measure(suiteFile: string, bcase: BenchCase): Measurement | unde
     if (command === undefined) return undefined;
     argv = command;
   } else {
-    argv = [process.execPath, "--expose-gc", runCaseScript, suiteFile, bcase.name];
+    argv = [nodeBinary, "--expose-gc", runCaseScript, suiteFile, bcase.name];
   }
   const [file, ...args] = argv;
   const out = execFileSync(file as string, args, {
