@@ -233,6 +233,7 @@ export async function checkExamples(options: CheckOptions): Promise<CheckReport>
   const checker = program.getTypeChecker();
   const preludeSource = program.getSourceFile(preludeFile);
   problems.push(...(await preludeShadows(root, preludeSource)));
+  const broken = new Set<string>(); // not run: one report per broken example is enough
   for (const d of ts.getPreEmitDiagnostics(program)) {
     const snippet = d.file === undefined ? undefined : byFile.get(d.file.fileName);
     const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
@@ -240,6 +241,7 @@ export async function checkExamples(options: CheckOptions): Promise<CheckReport>
       problems.push(`${d.file?.fileName ?? "tsc"}: TS${d.code}: ${message}`);
       continue;
     }
+    broken.add(d.file.fileName);
     const at = d.file.getLineAndCharacterOfPosition(d.start);
     problems.push(
       `${snippet.file}:${snippet.line + at.line}:${at.character + 1}: TS${d.code}: ${message}`,
@@ -250,6 +252,7 @@ export async function checkExamples(options: CheckOptions): Promise<CheckReport>
   const runnable: [string, Snippet][] = [];
   const typeChecked: CheckReport["typeChecked"] = [];
   for (const [file, snippet] of byFile) {
+    if (broken.has(file)) continue;
     const source = program.getSourceFile(file);
     const names =
       source === undefined || preludeSource === undefined
