@@ -69,6 +69,10 @@ function fences(file: string, lines: string[], first: number, problems: string[]
     const info = open[2]?.trim() ?? "";
     const start = i + 1;
     while (i + 1 < lines.length && !fenceClose.test(lines[i + 1] ?? "")) i++;
+    if (i + 1 >= lines.length) {
+      problems.push(`${file}:${first + start - 1}: a \`\`\`ts block is never closed`);
+      break;
+    }
     const code = lines
       .slice(start, i + 1)
       .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
