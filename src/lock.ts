@@ -39,6 +39,7 @@ export interface LockStatistics {
  *
  * @example
  * ```ts
+ * import { writeFile } from "node:fs/promises";
  * import { Lock } from "aiokit";
  * const lock = new Lock();
  * {

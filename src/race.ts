@@ -21,7 +21,7 @@ export interface RaceOptions {
  * task functions, which get the signal.
  *
  * @example
- * ```ts
+ * ```ts no-run: fetches from the network
  * import { race } from "aiokit";
  * const fastest = await race([
  *   (signal) => fetch("https://mirror-a.example/file", { signal }),

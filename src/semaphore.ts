@@ -102,7 +102,11 @@ export class Semaphore {
  * ```ts
  * import { BoundedSemaphore } from "aiokit";
  * const slots = new BoundedSemaphore(2);
- * slots.release(); // RangeError: nothing was acquired
+ * try {
+ *   slots.release();
+ * } catch (error) {
+ *   console.log(error instanceof RangeError); // true: nothing was acquired
+ * }
  * ```
  */
 export class BoundedSemaphore extends Semaphore {

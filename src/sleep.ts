@@ -17,7 +17,9 @@ export interface SleepOptions {
  * ```ts
  * import { sleep } from "aiokit";
  * await sleep(250);
- * await sleep(10_000, { signal: AbortSignal.timeout(100) }); // rejects after 100 ms
+ * await sleep(10_000, { signal: AbortSignal.timeout(100) }).catch((error) => {
+ *   console.log(error.name); // "TimeoutError", after 100 ms
+ * });
  * ```
  */
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {

@@ -27,7 +27,7 @@ let nextId = 1;
  * ```ts
  * import { taskGroup } from "aiokit";
  * await taskGroup(async (tg) => {
- *   const user = tg.spawn((signal) => fetch("/user", { signal }).then((r) => r.json()), { name: "user" });
+ *   const user = tg.spawn((signal) => getJson("/user", signal), { name: "user" });
  *   console.log(user.name, user.state); // "user" "pending"
  *   console.log(await user);
  * });

@@ -18,6 +18,7 @@ export interface KeyedLimiterOptions {
  *
  * @example
  * ```ts
+ * import { keyedLimiter, type KeyedLimit } from "aiokit";
  * const limit: KeyedLimit<string> = keyedLimiter({ perKey: 2, concurrency: 16 });
  * await limit(tenantId, (signal) => syncTenant(tenantId, { signal }));
  * console.log(limit.activeCountOf(tenantId), limit.keyCount);

@@ -15,6 +15,7 @@ export interface LimitOptions {
  *
  * @example
  * ```ts
+ * import { limiter, type Limit } from "aiokit";
  * const limit: Limit = limiter(4);
  * const user = await limit((signal) => fetchUser(id, { signal }));
  * console.log(limit.activeCount, limit.pendingCount);

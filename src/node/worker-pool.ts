@@ -195,7 +195,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const digest = await pool.run<typeof import("./hash.js")["sha256"]>(
+   * const digest = await workers.run<typeof import("./hash.js")["sha256"]>(
    *   new URL("./hash.js", import.meta.url), "sha256", [data], { signal },
    * );
    * ```

@@ -67,6 +67,7 @@ function disposedError(action: string): ReferenceError {
  *
  * @example
  * ```ts
+ * import { open } from "node:fs/promises";
  * import { AsyncExitStack } from "aiokit";
  * {
  *   await using stack = new AsyncExitStack();
@@ -153,6 +154,7 @@ export class AsyncExitStack implements AsyncDisposable {
    *
    * @example
    * ```ts
+   * import { AsyncExitStack } from "aiokit";
    * async function openBoth(): Promise<AsyncExitStack> {
    *   await using stack = new AsyncExitStack();
    *   stack.use(await connect(a));

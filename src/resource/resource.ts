@@ -121,6 +121,7 @@ async function fromGenerator<T>(
  *
  * @example
  * ```ts
+ * import { mkdtemp, rm } from "node:fs/promises";
  * import { resource } from "aiokit";
  * const openConn = resource(
  *   (url: string) => connect(url),

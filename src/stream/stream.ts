@@ -148,8 +148,9 @@ function checkMapOptions(options: StreamMapOptions | undefined): {
  * @example
  * ```ts
  * import { stream } from "aiokit";
+ * interface Page { published: boolean; title: string }
  * const titles = stream(urls)
- *   .map(async (url, _i, signal) => (await fetch(url, { signal })).json(), {
+ *   .map(async (url, _i, signal) => (await fetch(url, { signal })).json() as Promise<Page>, {
  *     concurrency: 16,
  *     rate: { limit: 50, interval: 1_000 },
  *   })
@@ -192,6 +193,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { Stream } from "aiokit";
    * const numbers = Stream.from([1, 2, 3]);
    * ```
    */
@@ -213,6 +215,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { Stream } from "aiokit";
    * const ticks = Stream.fromPush<number>((sink) => {
    *   let n = 0;
    *   const id = setInterval(() => sink.push(n++), 100);
@@ -242,6 +245,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { Stream } from "aiokit";
    * const socket = new WebSocket(url);
    * const messages = Stream.fromEvent<MessageEvent>(socket, "message", { endOn: "close", errorOn: "error" });
    * for await (const message of messages) console.log(message.data);
@@ -307,6 +311,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const bodies = stream(urls).map((url, _i, signal) => fetch(url, { signal }), { concurrency: 8 });
    * ```
    */
@@ -334,6 +339,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const alive = stream(hosts).filter((host, _i, signal) => ping(host, { signal }), { concurrency: 32 });
    * ```
    */
@@ -372,6 +378,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const items = stream(pageUrls).flatMap((url, _i, signal) => fetchItems(url, { signal }), { concurrency: 4 });
    * ```
    */
@@ -405,6 +412,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const logged = stream(jobs).tap((job) => console.log("processing", job.id));
    * ```
    */
@@ -420,6 +428,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const firstTen = await stream(numbers()).take(10).toArray();
    * ```
    */
@@ -433,6 +442,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const rows = stream(lines).drop(1); // skip the header
    * ```
    */
@@ -449,6 +459,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * for await (const rows of stream(events).batch(500, { maxWait: 1_000 })) await db.insert(rows);
    * ```
    */
@@ -465,6 +476,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const smooth = stream(readChunks()).buffer(16);
    * ```
    */
@@ -479,6 +491,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const paced = stream(messages).throttle({ limit: 10, interval: 1_000 });
    * ```
    */
@@ -499,6 +512,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * for await (const message of stream(socketMessages).timeout(30_000)) handle(message);
    * ```
    */
@@ -514,6 +528,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const safe = stream(readLog()).catch((error) => { console.warn(error); });
    * const withFallback = stream(fetchLive()).catch(() => cachedItems);
    * ```
@@ -557,6 +572,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const all = await stream(source).toArray({ signal: AbortSignal.timeout(5_000) });
    * ```
    */
@@ -576,6 +592,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const total = await stream(orders).reduce((sum, order) => sum + order.amount, 0);
    * ```
    */
@@ -615,6 +632,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * await stream(files).forEach((file, _i, signal) => upload(file, { signal }), { concurrency: 4 });
    * ```
    */
@@ -643,6 +661,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const anyFailed = await stream(results).some((r) => r.status === "failed");
    * ```
    */
@@ -665,6 +684,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const allOk = await stream(checks).every((check) => check.ok);
    * ```
    */
@@ -687,6 +707,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
+   * import { stream } from "aiokit";
    * const admin = await stream(users()).find((user) => user.role === "admin");
    * ```
    */
@@ -719,8 +740,11 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
-   * const body = stream(rows).map((row) => new TextEncoder().encode(JSON.stringify(row) + "\n"));
-   * return new Response(body.toReadableStream(), { headers: { "content-type": "application/x-ndjson" } });
+   * import { stream } from "aiokit";
+   * function ndjson(): Response {
+   *   const body = stream(rows).map((row) => new TextEncoder().encode(JSON.stringify(row) + "\n"));
+   *   return new Response(body.toReadableStream(), { headers: { "content-type": "application/x-ndjson" } });
+   * }
    * ```
    */
   toReadableStream(): ReadableStream<T> {
@@ -749,7 +773,8 @@ export class Stream<T> implements AsyncIterable<T> {
  * `Stream.fromEvent` and `Stream.fromPush`.
  *
  * @example
- * ```ts
+ * ```ts no-run: reads a big.log of yours
+ * import { createReadStream } from "node:fs";
  * import { stream } from "aiokit";
  * const lines = stream(createReadStream("big.log")).flatMap((chunk) => String(chunk).split("\n"));
  * const errors = await lines.filter((line) => line.includes("ERROR")).take(10).toArray();
@@ -768,7 +793,7 @@ export function stream<T>(source: StreamSource<T>, options?: StreamOptions): Str
  * @example
  * ```ts
  * import { merge, Stream } from "aiokit";
- * for await (const event of merge(Stream.fromEvent(a, "message"), Stream.fromEvent(b, "message"))) {
+ * for await (const event of merge(Stream.fromEvent(left, "message"), Stream.fromEvent(right, "message"))) {
  *   handle(event);
  * }
  * ```

@@ -198,8 +198,10 @@ export interface VirtualClockOptions {
  * import { withVirtualClock } from "aiokit/testing";
  * await withVirtualClock(async (clock) => {
  *   const result = timeout(30_000, (signal) => sleep(60_000, { signal }));
+ *   // handle the rejection before time moves: it happens during advance()
+ *   const outcome = result.catch((error) => error instanceof TimeoutError);
  *   await clock.advance(30_000);
- *   await result.catch((error) => console.log(error instanceof TimeoutError)); // true
+ *   console.log(await outcome); // true
  * });
  * // with autoAdvance, idle time passes by itself:
  * await withVirtualClock(() => sleep(60_000), { autoAdvance: true });
