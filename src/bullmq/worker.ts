@@ -136,7 +136,13 @@ export async function runWorker(
     if (s === undefined) return;
     served.delete(runId);
     if (force) s.cancel.abort(new CancelledError("The run was cancelled"));
-    void s.worker.close(force).catch(() => {});
+    // A worker still open when the producer cleaned up may have written
+    // BullMQ's meta key again: the last one to close removes it.
+    const prefix = `bull:${k.queue(runId)}`;
+    void s.worker
+      .close(force)
+      .then(() => client.del(`${prefix}:meta`, `${prefix}:stalled-check`))
+      .catch(() => {});
   };
 
   try {
