@@ -49,7 +49,20 @@ export function redisOptions(connection: Connection): RedisOptions {
   };
 }
 
-/** Thrown when Redis went away and did not come back. */
+/**
+ * The error of a run or a worker when Redis went away and did not come back
+ * (ioredis gave up reconnecting, after ~4 s by default).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await runWorker("crawl", [fetchPage], { connection: "redis://127.0.0.1:6379" });
+ * } catch (error) {
+ *   if (error instanceof RedisUnavailableError) process.exit(75); // let the supervisor restart us
+ *   throw error;
+ * }
+ * ```
+ */
 export class RedisUnavailableError extends Error {
   override readonly name = "RedisUnavailableError";
 }

@@ -22,8 +22,14 @@ export interface WorkerOptions {
   readonly connection: Connection;
   /** Most inputs this process runs at once, over every run it serves (default 10). */
   readonly concurrency?: number | undefined;
-  /** First abort: take no new jobs, finish the running ones, resolve. Second abort: cancel them; they go back to the queue. */
+  /** Aborting it stops the worker gently: no new jobs, the running ones finish, then `runWorker` resolves. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Aborting it stops the worker at once (the "second Ctrl-C"; an
+   * `AbortSignal` aborts only once, so this is a second signal): the running
+   * jobs' signals abort and the jobs go back to the queue for another worker.
+   */
+  readonly cancelSignal?: AbortSignal | undefined;
   /** How long a job's lock lasts without renewal, in ms (BullMQ's, default 30,000): a crashed worker's jobs come back after about this long. */
   readonly lockDuration?: number | undefined;
   /** How often this worker looks for jobs whose lock expired, in ms (BullMQ's, default 30,000). */
@@ -43,8 +49,8 @@ const POLL = 250; // ms between looks at the runs: bounds how fast a cancel is s
 
 /**
  * Serves every active run of queue `name` whose task is in `tasks`, until
- * `signal` aborts: resolves once the running jobs are done (first abort) or
- * handed back to the queue (second abort). A run's cancellation reaches its
+ * `signal` aborts: resolves once the running jobs are done, or, when
+ * `cancelSignal` aborts, handed back to the queue for another worker. A run's cancellation reaches its
  * running jobs here within a second. Rejects with a `RedisUnavailableError`
  * when Redis goes away and does not come back.
  *
@@ -58,8 +64,14 @@ const POLL = 250; // ms between looks at the runs: bounds how fast a cancel is s
  * import { runWorker } from "aiokit/bullmq";
  * import { fetchPage } from "./tasks.js";
  * const stop = new AbortController();
- * process.on("SIGTERM", () => stop.abort());
- * await runWorker("crawl", [fetchPage], { connection: process.env.REDIS_URL, concurrency: 20, signal: stop.signal });
+ * const cancel = new AbortController();
+ * process.on("SIGTERM", () => (stop.signal.aborted ? cancel.abort() : stop.abort())); // twice: hard
+ * await runWorker("crawl", [fetchPage], {
+ *   connection: "redis://127.0.0.1:6379",
+ *   concurrency: 20,
+ *   signal: stop.signal,
+ *   cancelSignal: cancel.signal,
+ * });
  * ```
  */
 export async function runWorker(
@@ -85,6 +97,7 @@ export async function runWorker(
   const stalledInterval = options.stalledInterval ?? 30_000;
   expectNumber("`stalledInterval`", stalledInterval, { min: 100, integer: true });
   expectSignal(options.signal);
+  expectSignal(options.cancelSignal);
   const redis = redisOptions(options.connection);
   const byName = new Map<string, AnyTask>(tasks.map((t) => [t.name, t]));
   const k = keys(name);
@@ -94,12 +107,15 @@ export async function runWorker(
   const ignored = new Set<string>(); // runs of tasks this worker does not have
   const stop = new AbortController();
   const hard = new AbortController();
-  const onAbort = (): void => {
-    if (stop.signal.aborted) hard.abort(new CancelledError("The worker was stopped"));
-    else stop.abort();
+  const onStop = (): void => stop.abort();
+  const onCancel = (): void => {
+    hard.abort(new CancelledError("The worker was stopped"));
+    stop.abort();
   };
-  options.signal?.addEventListener("abort", onAbort);
-  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener("abort", onStop);
+  options.cancelSignal?.addEventListener("abort", onCancel);
+  if (options.signal?.aborted) onStop();
+  if (options.cancelSignal?.aborted) onCancel();
 
   const serve = (runId: string, meta: Record<string, string>): void => {
     const task = byName.get(meta.task ?? "");
@@ -183,7 +199,8 @@ export async function runWorker(
     );
     throw error;
   } finally {
-    options.signal?.removeEventListener("abort", onAbort);
+    options.signal?.removeEventListener("abort", onStop);
+    options.cancelSignal?.removeEventListener("abort", onCancel);
     client.disconnect();
   }
 }

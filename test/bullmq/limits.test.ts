@@ -136,6 +136,66 @@ describe("distributedQueue failures", () => {
     }
   });
 
+  /** Runs visits of `ms` until `extra` has `n` of them running, then calls `then` and adds 20 more. */
+  async function runUntilBusy(
+    run: string,
+    ms: number,
+    extra: WorkerProcess,
+    then: () => Promise<void>,
+  ) {
+    let end = Number.POSITIVE_INFINITY;
+    let yielded = 0;
+    const inputs = (function* () {
+      for (; yielded < end; yielded++)
+        yield { server: server.url, run, ms, n: yielded } satisfies Visit;
+    })();
+    const queue = distributedQueue(NAME, { connection: redis.url });
+    const outcomes = collect(queue.run(inputs, visit, { concurrency: 40, window: 60 }));
+    await server.until(
+      () => (server.activeByPid.get(extra.pid) ?? 0) >= 2,
+      "the extra worker to run jobs",
+    );
+    await then();
+    end = yielded + 20;
+    assertEachOnce(await outcomes, end);
+    return server.starts.filter((s) => s.run === run && s.pid === extra.pid).map((s) => s.n);
+  }
+
+  it("stops a worker gently on its signal: its running jobs finish there, none runs twice", async () => {
+    const extra = startWorker(redis.url, NAME, 10);
+    const abortedBefore = server.aborted;
+    let running = 0;
+    const ran = await runUntilBusy("gentle", 300, extra, async () => {
+      running = server.activeByPid.get(extra.pid) ?? 0;
+      extra.kill("SIGTERM");
+      const exit = await extra.exited;
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.match(exit.stdout, /stopped/);
+    });
+    assert.ok(running >= 2);
+    assert.equal(server.aborted, abortedBefore, "no request was cut off");
+    const starts = server.starts.filter((s) => s.run === "gentle");
+    for (const n of ran)
+      assert.equal(starts.filter((s) => s.n === n).length, 1, `input ${n} ran twice`);
+  });
+
+  it("stops a worker hard on its cancelSignal: its running jobs abort and run again elsewhere", async () => {
+    const extra = startWorker(redis.url, NAME, 10);
+    const abortedBefore = server.aborted;
+    const ran = await runUntilBusy("hard", 1500, extra, async () => {
+      extra.kill("SIGTERM");
+      await extra.said("stopping");
+      extra.kill("SIGTERM");
+      const exit = await extra.exited;
+      assert.equal(exit.code, 0, exit.stderr);
+    });
+    assert.ok(server.aborted > abortedBefore, "the worker's requests were cut off");
+    const again = server.starts.filter(
+      (s) => s.run === "hard" && s.pid !== extra.pid && ran.includes(s.n),
+    );
+    assert.ok(again.length >= 1, "the worker's jobs ran again on another worker");
+  });
+
   it("cancels one run everywhere within a second and spares another run", async () => {
     const queue = distributedQueue(NAME, { connection: redis.url });
     const cancel = new AbortController();
