@@ -135,25 +135,9 @@ async function* runDistributed<I, O>(
     while (!inputDone || pending.size > 0) {
       signal?.throwIfAborted();
       const jobs: { name: string; data: { items: WireItem[] }; opts: object }[] = [];
-      while (!inputDone && pending.size < checked.window) {
-        const items: WireItem[] = [];
-        while (items.length < checked.chunk && pending.size < checked.window) {
-          const step = await iterator.next();
-          if (step.done === true) {
-            inputDone = true;
-            break;
-          }
-          const input = step.value;
-          const i = index++;
-          const itemId = checked.id === undefined ? String(i) : expectId(checked.id(input, i), i);
-          if (pending.has(itemId)) {
-            throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
-          }
-          pending.set(itemId, i);
-          const key = checked.key?.(input, i);
-          items.push(key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key });
-        }
-        if (items.length === 0) break;
+      let items: WireItem[] = [];
+      const seal = (): void => {
+        if (items.length === 0) return;
         const first = items[0] as WireItem;
         jobs.push({
           name: task.name,
@@ -164,8 +148,30 @@ async function* runDistributed<I, O>(
             removeOnFail: true,
           },
         });
+        items = [];
+      };
+      const flush = async (): Promise<void> => {
+        seal();
+        if (jobs.length > 0) await guard(queue.addBulk(jobs.splice(0)));
+      };
+      while (!inputDone && pending.size < checked.window) {
+        const step = await nextInput(iterator, jobs.length + items.length > 0, flush);
+        if (step.done === true) {
+          inputDone = true;
+          break;
+        }
+        const input = step.value;
+        const i = index++;
+        const itemId = checked.id === undefined ? String(i) : expectId(checked.id(input, i), i);
+        if (pending.has(itemId)) {
+          throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
+        }
+        pending.set(itemId, i);
+        const key = checked.key?.(input, i);
+        items.push(key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key });
+        if (items.length === checked.chunk) seal();
       }
-      if (jobs.length > 0) await guard(queue.addBulk(jobs));
+      await flush();
       const read = (await guard(
         reader.xread("COUNT", 1000, "BLOCK", 200, "STREAMS", k.results(id), lastId),
       )) as [string, [string, string[]][]][] | null;
@@ -198,6 +204,31 @@ async function* runDistributed<I, O>(
     reader.disconnect();
     client.disconnect();
   }
+}
+
+const TICK = Symbol("tick");
+
+/**
+ * The next input. Jobs are sent in batches, but a slow async input must not
+ * hold back those already collected: if `next()` has not settled by the next
+ * macrotask, `flush` sends them first.
+ */
+async function nextInput<I>(
+  iterator: Iterator<I> | AsyncIterator<I>,
+  collected: boolean,
+  flush: () => Promise<void>,
+): Promise<IteratorResult<I>> {
+  const step = iterator.next();
+  if (!collected || !(step instanceof Promise)) return step;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = new Promise<typeof TICK>((resolve) => {
+    timer = setTimeout(() => resolve(TICK), 0);
+  });
+  const first = await Promise.race([step, tick]);
+  clearTimeout(timer);
+  if (first !== TICK) return first;
+  await flush();
+  return step;
 }
 
 async function closeInput(iterator: Iterator<unknown> | AsyncIterator<unknown>): Promise<void> {
