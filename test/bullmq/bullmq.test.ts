@@ -1,6 +1,9 @@
 /** aiokit/bullmq against a real redis-server and real worker processes (issue 15). */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { distributedQueue, localQueue, type Outcome } from "aiokit/bullmq";
 import { startWorker, type WorkerProcess } from "../fixtures/bullmq-harness.js";
 import { evenOnly, flaky, square } from "../fixtures/bullmq-tasks.js";
@@ -24,8 +27,8 @@ after(async () => {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe("distributedQueue", () => {
-  it("maps 2,000 inputs over 3 workers to the local result", async () => {
-    const inputs = range(2000);
+  it("maps 10,000 inputs over 3 workers to the local result", async () => {
+    const inputs = range(10_000);
     const local = await localQueue().map(inputs, square, { concurrency: 8 });
     const queue = distributedQueue(NAME, { connection: redis.url });
     assert.deepEqual(await queue.map(inputs, square, { concurrency: 30 }), local);
@@ -70,5 +73,17 @@ describe("distributedQueue", () => {
     const settled = await queue.map([2, 5], evenOnly, { settle: true });
     assert.equal(settled[0]?.status, "fulfilled");
     assert.equal(settled[1]?.status, "rejected");
+  });
+
+  it("runs examples/distributed.js on Redis with the same output as locally", async () => {
+    const file = fileURLToPath(new URL("../../examples/distributed.js", import.meta.url));
+    const run = promisify(execFile);
+    const local = await run(process.execPath, [file], { timeout: 60_000 });
+    const remote = await run(process.execPath, [file], {
+      timeout: 60_000,
+      env: { ...process.env, REDIS_URL: redis.url },
+    });
+    assert.match(local.stdout, /local: \[ 2, 2, 5, 0 \]/);
+    assert.match(remote.stdout, /distributed: \[ 2, 2, 5, 0 \]/);
   });
 });
