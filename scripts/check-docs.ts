@@ -5,7 +5,12 @@
  */
 import ts from "typescript";
 
-const entries = ["src/index.ts", "src/node/index.ts", "src/testing/index.ts"];
+const entries = [
+  "src/index.ts",
+  "src/node/index.ts",
+  "src/testing/index.ts",
+  "src/bullmq/index.ts",
+];
 const config = ts.getParsedCommandLineOfConfigFile(
   "tsconfig.build.json",
   {},

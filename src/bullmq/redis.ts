@@ -1,0 +1,155 @@
+import type { Redis, RedisOptions } from "ioredis";
+import { describe } from "../_internal/describe.js";
+import { ioredis } from "./deps.js";
+
+/** Where Redis is: a `redis://` (or `rediss://`) URL, or ioredis options. */
+export type Connection = string | RedisOptions;
+
+/**
+ * ioredis options from a {@link Connection}. By default a lost connection is
+ * retried for ~4 s, then given up, so producers and workers fail with a clear
+ * error instead of hanging; pass your own `retryStrategy` to change that.
+ */
+export function redisOptions(connection: Connection): RedisOptions {
+  let options: RedisOptions;
+  if (typeof connection === "string") {
+    let url: URL;
+    try {
+      url = new URL(connection);
+    } catch {
+      throw new TypeError(
+        `Expected \`connection\` to be a redis:// URL, got ${describe(connection)}`,
+      );
+    }
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+      throw new TypeError(
+        `Expected \`connection\` to be a redis:// URL, got ${describe(connection)}`,
+      );
+    }
+    const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+    options = {
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port === "" ? 6379 : Number(url.port),
+      db,
+      ...(url.username === "" ? {} : { username: decodeURIComponent(url.username) }),
+      ...(url.password === "" ? {} : { password: decodeURIComponent(url.password) }),
+      ...(url.protocol === "rediss:" ? { tls: {} } : {}),
+    };
+  } else if (typeof connection === "object" && connection !== null) {
+    options = { ...connection };
+  } else {
+    throw new TypeError(
+      `Expected \`connection\` to be a redis:// URL or ioredis options, got ${describe(connection)}`,
+    );
+  }
+  return {
+    retryStrategy: (times: number) => (times > 10 ? null : Math.min(times * 100, 500)),
+    ...options,
+    maxRetriesPerRequest: null, // BullMQ's blocking commands need it
+  };
+}
+
+/**
+ * The error of a run or a worker when Redis went away and did not come back
+ * (ioredis gave up reconnecting, after ~4 s by default).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await runWorker("crawl", [fetchPage], { connection: "redis://127.0.0.1:6379" });
+ * } catch (error) {
+ *   if (error instanceof RedisUnavailableError) process.exit(75); // let the supervisor restart us
+ *   throw error;
+ * }
+ * ```
+ */
+export class RedisUnavailableError extends Error {
+  override readonly name = "RedisUnavailableError";
+}
+
+/** A client that rejects every pending and future command once ioredis gives up reconnecting. */
+export function connect(options: RedisOptions, what: string): Redis {
+  const client = new ioredis.Redis({ ...options, lazyConnect: false } as never);
+  client.on("error", () => {}); // reported through "end" and the commands' rejections
+  return Object.assign(client, { aiokitWhat: what });
+}
+
+/** Whether ioredis gave up on this client: every command now fails. */
+export function ended(client: Redis): boolean {
+  return client.status === "end";
+}
+
+/** The error for a client that ended. */
+export function unavailable(
+  options: RedisOptions,
+  what: string,
+  cause?: unknown,
+): RedisUnavailableError {
+  const where = options.path ?? `${options.host ?? "localhost"}:${options.port ?? 6379}`;
+  return new RedisUnavailableError(
+    `Lost the connection to Redis at ${where} (${what}) and could not reconnect; is redis-server running?`,
+    { cause },
+  );
+}
+
+/** The Redis keys of one queue name; aiokit's own keys, beside BullMQ's. */
+export function keys(name: string) {
+  const base = `aiokit:${name}`;
+  return {
+    runs: `${base}:runs`,
+    run: (runId: string) => `${base}:run:${runId}`,
+    results: (runId: string) => `${base}:run:${runId}:results`,
+    lease: (runId: string, key: string) => `${base}:run:${runId}:lease:${key}`,
+    leases: (runId: string) => `${base}:run:${runId}:lease:*`,
+    queue: (runId: string) => `${name}.${runId}`,
+  };
+}
+
+/** An error as plain data, to cross machines. */
+export function errorToData(error: unknown): unknown {
+  if (error instanceof Error) {
+    const data: Record<string, unknown> = { name: error.name, message: error.message };
+    if (error.stack !== undefined) data.stack = error.stack;
+    const code = (error as { code?: unknown }).code;
+    if (code !== undefined) data.code = code;
+    if (error instanceof AggregateError) data.errors = error.errors.map(errorToData);
+    if (error.cause !== undefined) data.cause = errorToData(error.cause);
+    return { $error: data };
+  }
+  return { $value: error };
+}
+
+/** The error again, as an `Error` with the original name, message, stack and code. */
+export function errorFromData(data: unknown): unknown {
+  const { $error, $value } = data as { $error?: Record<string, unknown>; $value?: unknown };
+  if ($error === undefined) return $value;
+  const options = $error.cause === undefined ? undefined : { cause: errorFromData($error.cause) };
+  const error: Error & { code?: unknown; errors?: unknown[] } = Array.isArray($error.errors)
+    ? new AggregateError($error.errors.map(errorFromData), String($error.message), options)
+    : new Error(String($error.message), options);
+  Object.defineProperty(error, "name", {
+    value: String($error.name),
+    configurable: true,
+    writable: true,
+  });
+  if (typeof $error.stack === "string") error.stack = $error.stack;
+  if ($error.code !== undefined) error.code = $error.code;
+  return error;
+}
+
+/**
+ * A lease semaphore per key: takes a lease if fewer than `perKey` unexpired
+ * ones are held. Leases expire with the job lock, so a crashed worker's lease
+ * frees itself. KEYS[1] the key's sorted set; ARGV: member, perKey, ttl ms.
+ */
+export const TAKE_LEASE = `
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+  return 1
+end
+return 0
+`;
