@@ -21,7 +21,7 @@ import { Histogram } from "./histogram.js";
 import type { BadLine, FetchRequest } from "./input.js";
 import type { FetchOptions } from "./options.js";
 import { type LineSet, NdjsonWriter, type ResultRecord, repairAndScan } from "./output.js";
-import { Requester } from "./requester.js";
+import { isRefused, Requester } from "./requester.js";
 import { RequestSource } from "./source.js";
 
 export interface FetchStats {
@@ -132,7 +132,7 @@ class Job {
       minDelay: 250,
       maxDelay: 30_000,
       signal: this.#cancel.signal,
-      retryIf: (error) => !isCancellation(error),
+      retryIf: (error) => !isCancellation(error) && !isRefused(error),
     };
     // With --per-host, requests for a busy host wait in the keyed limiter
     // while others run: twice as many calls as requests may run at once.

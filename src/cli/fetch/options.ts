@@ -1,6 +1,7 @@
 /** `aiokit fetch` command-line options: parsed, validated, with clear usage errors. */
 import { parseArgs } from "node:util";
 import { UsageError } from "../usage.js";
+import { headersProblem, methodProblem } from "./request-check.js";
 
 export interface FetchOptions {
   /** Input file, or "-" for stdin. */
@@ -106,6 +107,10 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
       );
     headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
   }
+  const method = (values.method ?? "GET").toUpperCase();
+  // Every request would be refused: say so now rather than in every record.
+  const problem = methodProblem(method) ?? headersProblem(headers);
+  if (problem !== undefined) throw new UsageError(`${problem} (in -X/-H)`, "fetch");
   return {
     input: positionals[0] ?? "-",
     output: values.output,
@@ -118,7 +123,7 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
     ratePerHost: values["rate-per-host"] === true,
     timeout: integer("--timeout", values.timeout, 30_000, 1),
     retries: integer("--retries", values.retries, 2, 0),
-    method: (values.method ?? "GET").toUpperCase(),
+    method,
     headers,
     maxRedirects: integer("--max-redirects", values["max-redirects"], 5, 0),
     save: values.save,
