@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -376,6 +376,29 @@ describe("aiokit fetch", () => {
       .done;
     assert.equal(unfollowed.code, 0);
     assert.equal(records(unfollowed.stdout)[0]?.status, 302);
+  });
+
+  it("checks input, --output and --save before the first request: the error alone, exit 2", async () => {
+    const input = await urlFile("pre", 3);
+    const link = join(await mkdtemp(join(tmpdir(), "aiokit-link-")), "out.ndjson");
+    await symlink(input, link);
+    const cases: [string[], RegExp][] = [
+      [[input, "-o", input], /--output .* is the input file/],
+      [[input, "-o", link], /--output .* is the input file/],
+      [
+        [input, "--save", "/proc/aiokit-test/bodies"],
+        /Cannot use --save \/proc\/aiokit-test\/bodies/,
+      ],
+      [[`${input}.missing`], /Cannot read input .*missing: no such file/],
+      [[input, "-o", "/nonexistent-dir/out.ndjson"], /Cannot write --output/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await runCli(["fetch", ...args]).done;
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+      assert.doesNotMatch(stderr, /requests in/, "no summary of a run that never started");
+    }
+    assert.equal((await readFile(input, "utf8")).split("\n").length, 3, "the input is untouched");
   });
 
   it("bad options exit 2 with a usage message", async () => {
