@@ -406,5 +406,8 @@ describe("aiokit fetch", () => {
     assert.equal(code, 2);
     assert.match(stderr, /--concurrency.*"zero"/);
     assert.match(stderr, /Usage: aiokit fetch/);
+    const negative = await runCli(["fetch", "-c", "-1"]).done;
+    assert.equal(negative.code, 2);
+    assert.match(negative.stderr, /Expected --concurrency to be a whole number, 1 or more, got "-1"/);
   });
 });
