@@ -408,6 +408,9 @@ describe("aiokit fetch", () => {
     assert.match(stderr, /Usage: aiokit fetch/);
     const negative = await runCli(["fetch", "-c", "-1"]).done;
     assert.equal(negative.code, 2);
-    assert.match(negative.stderr, /Expected --concurrency to be a whole number, 1 or more, got "-1"/);
+    assert.match(
+      negative.stderr,
+      /Expected --concurrency to be a whole number, 1 or more, got "-1"/,
+    );
   });
 });

@@ -99,7 +99,13 @@ function progressOf(stats: FetchStats, input: Readable, size: number | undefined
   if (size !== undefined && input instanceof ReadStream && input.bytesRead > 0) {
     total = Math.round((stats.linesRead * size) / input.bytesRead);
   }
-  return { done: stats.ok + stats.skipped, failed: stats.failed, inFlight: stats.inFlight, total };
+  return {
+    done: stats.ok + stats.skipped,
+    failed: stats.failed,
+    inFlight: stats.inFlight,
+    skipped: stats.skipped,
+    total,
+  };
 }
 
 /** The input file's size, when it is a file (undefined for stdin, or when it can't be read: the run says why). */
