@@ -32,6 +32,33 @@ export type Main = (signal: AbortSignal) => unknown;
 
 let active = false;
 
+/** `main`'s exit code: its number, else the shutdown's code, else 0; 1 when it fails. */
+async function settle(
+  main: Main,
+  signal: AbortSignal,
+  shutdownCode: () => number | undefined,
+  report: (text: string) => void,
+): Promise<number> {
+  try {
+    const value = await main(signal);
+    const code = shutdownCode();
+    if (typeof value === "number" && code === undefined) return value;
+    return code ?? 0;
+  } catch (error) {
+    if (signal.aborted && (error === signal.reason || isCancellation(error))) {
+      return shutdownCode() ?? 1;
+    }
+    report(`aiokit: main failed:\n${inspect(error)}`);
+    return 1;
+  }
+}
+
+/** Sets `process.exitCode` to `code` unless something already set one; returns `code`. */
+function keepExitCode(code: number): number {
+  if (process.exitCode === undefined) process.exitCode = code;
+  return code;
+}
+
 /**
  * Runs `main(signal)` as a program's entry point and resolves with its exit
  * code: Python's `asyncio.run`, with the shutdown a server needs.
@@ -49,8 +76,11 @@ let active = false;
  *
  * Every listener `run` adds to `process` is removed when it resolves.
  *
- * Note: `run` does not call `process.exit()` except to force an exit: set
- * `process.exitCode` with its result so that pending output is flushed.
+ * `run` also sets `process.exitCode` to that code, unless something already
+ * set one (the caller's choice wins), so a bare `await run(main)` exits with
+ * the right status: a crash or a Ctrl+C is never a success to a shell or CI.
+ * `process.exitCode = await run(main)` works the same. `run` does not call
+ * `process.exit()` except to force an exit, so pending output is flushed.
  *
  * @example
  * ```ts
@@ -136,16 +166,7 @@ export async function run(main: Main, options: RunOptions = {}): Promise<number>
   process.on("uncaughtException", onUncaught);
   process.on("unhandledRejection", onUnhandled);
   try {
-    const value = await main(controller.signal);
-    if (typeof value === "number" && exitCode === undefined) return value;
-    return exitCode ?? 0;
-  } catch (error) {
-    const aborted = controller.signal.aborted;
-    if (aborted && (error === controller.signal.reason || isCancellation(error))) {
-      return exitCode ?? 1;
-    }
-    report(`aiokit: main failed:\n${inspect(error)}`);
-    return 1;
+    return keepExitCode(await settle(main, controller.signal, () => exitCode, report));
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
     process.off("uncaughtException", onUncaught);

@@ -8,7 +8,9 @@ import { Histogram } from "../../src/cli/fetch/histogram.js";
 import { lines, parseLine, readRequests } from "../../src/cli/fetch/input.js";
 import { parseFetchArgs, parseRate } from "../../src/cli/fetch/options.js";
 import { LineSet, NdjsonWriter, repairAndScan } from "../../src/cli/fetch/output.js";
+import { formatProgress } from "../../src/cli/fetch/progress.js";
 import { parseRetryAfter } from "../../src/cli/fetch/requester.js";
+import type { Style } from "../../src/cli/style.js";
 import { UsageError } from "../../src/cli/usage.js";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -203,5 +205,27 @@ describe("NdjsonWriter under backpressure", () => {
       lines.map((l) => (JSON.parse(l) as { line: number }).line),
       Array.from({ length: 200 }, (_, i) => i + 1),
     );
+  });
+});
+
+describe("formatProgress with --resume", () => {
+  it("counts only requests made in the rate and ETA, not lines skipped as already done", () => {
+    const same = (text: string): string => text;
+    const plain: Style = {
+      red: same,
+      green: same,
+      yellow: same,
+      dim: same,
+      bold: same,
+      cyan: same,
+    };
+    // 900 skipped + 100 made in 10 s: 10/s, and the 1000 left take 100 s.
+    const line = formatProgress(
+      { done: 1000, failed: 0, inFlight: 0, skipped: 900, total: 2000 },
+      10_000,
+      100,
+      plain,
+    );
+    assert.match(line, / 10\/s · ETA 01:40/);
   });
 });

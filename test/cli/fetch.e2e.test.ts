@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -32,7 +32,11 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   maxInFlight = Math.max(maxInFlight, inFlight);
   res.on("close", () => inFlight--);
   const flaky = url.searchParams.get("flaky");
-  if (url.pathname === "/status") {
+  if (url.pathname === "/loop") {
+    res.writeHead(302, { location: "/loop" }).end();
+  } else if (url.pathname.startsWith("/chain/")) {
+    res.writeHead(302, { location: `/chain/${Number(url.pathname.slice(7)) + 1}` }).end();
+  } else if (url.pathname === "/status") {
     res.writeHead(Number(url.searchParams.get("code"))).end("status");
   } else if (flaky !== null) {
     // Fails until the nth attempt (counted per path), with Retry-After: 0.
@@ -313,10 +317,100 @@ describe("aiokit fetch", () => {
     assert.equal(await readFile(String(record?.file), "utf8"), "body of /s/1");
   });
 
+  it("a request undici would refuse (bad method or header name) is a bad line, never sent nor retried", async () => {
+    // 100 such lines: past 64 (the connections of the pool) undici used to stop taking requests.
+    const lines: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      if (i % 3 === 0) lines.push(`${base}/good/${i}`);
+      else if (i % 3 === 1)
+        lines.push(JSON.stringify({ url: `${base}/m/${i}`, method: "BAD METHOD" }));
+      else lines.push(JSON.stringify({ url: `${base}/h/${i}`, headers: { "bad name": "x" } }));
+    }
+    const input = lines.join("\n");
+    const output = await tempFile("out.ndjson");
+    for (const args of [["-q"], ["-q", "-o", output]]) {
+      const { code, stdout, stderr } = await runCli(["fetch", "-", ...args], input).done;
+      assert.equal(code, 1, stderr);
+      const out = records(args.includes("-o") ? await readFile(output, "utf8") : stdout);
+      assert.equal(out.length, 150, "every line has its record");
+      assert.deepEqual(
+        out.map((r) => r.line as number).sort((a, b) => a - b),
+        Array.from({ length: 150 }, (_, i) => i + 1),
+      );
+      for (const r of out) {
+        const i = (r.line as number) - 1;
+        if (i % 3 === 0) assert.equal(r.status, 200);
+        else {
+          assert.match(
+            String(r.error),
+            i % 3 === 1 ? /Invalid method "BAD METHOD"/ : /Invalid header name "bad name"/,
+          );
+          assert.equal(r.attempts, undefined, "not sent");
+        }
+      }
+    }
+  });
+
+  it("-X or -H that no request could be sent with is a usage error, before any request", async () => {
+    const bad = await runCli(["fetch", "-", "-X", "BAD METHOD"], `${base}/x\n`).done;
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Invalid method "BAD METHOD"/);
+    const header = await runCli(["fetch", "-", "-H", "a b: c"], `${base}/x\n`).done;
+    assert.equal(header.code, 2);
+    assert.match(header.stderr, /Invalid header name "a b"/);
+    assert.equal(bad.stdout + header.stdout, "");
+  });
+
+  it("a redirect loop, or more redirects than --max-redirects, is a failure with its own error", async () => {
+    const input = [`${base}/loop`, `${base}/chain/0`, `${base}/a`].join("\n");
+    const { code, stdout } = await runCli(["fetch", "-", "-q", "--max-redirects", "3"], input).done;
+    const out = records(stdout).sort((a, b) => (a.line as number) - (b.line as number));
+    assert.match(String(out[0]?.error), /^redirect loop: .*\/loop redirects back to .*\/loop$/);
+    assert.equal(out[0]?.ok, false);
+    assert.match(String(out[1]?.error), /^too many redirects: still redirected after 3/);
+    assert.equal(out[1]?.finalUrl, `${base}/chain/3`);
+    assert.equal(out[2]?.status, 200);
+    assert.equal(code, 1, "a redirect loop is a failure");
+    // Not following redirects at all is asked for: the 3xx is the answer.
+    const unfollowed = await runCli(["fetch", "-", "-q", "--max-redirects", "0"], `${base}/loop`)
+      .done;
+    assert.equal(unfollowed.code, 0);
+    assert.equal(records(unfollowed.stdout)[0]?.status, 302);
+  });
+
+  it("checks input, --output and --save before the first request: the error alone, exit 2", async () => {
+    const input = await urlFile("pre", 3);
+    const link = join(await mkdtemp(join(tmpdir(), "aiokit-link-")), "out.ndjson");
+    await symlink(input, link);
+    const cases: [string[], RegExp][] = [
+      [[input, "-o", input], /--output .* is the input file/],
+      [[input, "-o", link], /--output .* is the input file/],
+      [
+        [input, "--save", "/proc/aiokit-test/bodies"],
+        /Cannot use --save \/proc\/aiokit-test\/bodies/,
+      ],
+      [[`${input}.missing`], /Cannot read input .*missing: no such file/],
+      [[input, "-o", "/nonexistent-dir/out.ndjson"], /Cannot write --output/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await runCli(["fetch", ...args]).done;
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+      assert.doesNotMatch(stderr, /requests in/, "no summary of a run that never started");
+    }
+    assert.equal((await readFile(input, "utf8")).split("\n").length, 3, "the input is untouched");
+  });
+
   it("bad options exit 2 with a usage message", async () => {
     const { code, stderr } = await runCli(["fetch", "-c", "zero"]).done;
     assert.equal(code, 2);
     assert.match(stderr, /--concurrency.*"zero"/);
     assert.match(stderr, /Usage: aiokit fetch/);
+    const negative = await runCli(["fetch", "-c", "-1"]).done;
+    assert.equal(negative.code, 2);
+    assert.match(
+      negative.stderr,
+      /Expected --concurrency to be a whole number, 1 or more, got "-1"/,
+    );
   });
 });

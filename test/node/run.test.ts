@@ -81,6 +81,37 @@ describe("run", () => {
     assert.equal(exit.stderr, "");
   });
 
+  describe("sets process.exitCode itself: a bare `await run(main)` exits with the code", () => {
+    for (const [mode, signal, code] of [
+      ["graceful", "SIGINT", 130],
+      ["graceful", "SIGTERM", 143],
+    ] as const) {
+      it(`${code} after ${signal}`, async () => {
+        const child = startFixture("run-program.mjs", [mode, "--bare"]);
+        await child.line("stdout", /^ready$/);
+        child.process.kill(signal);
+        const exit = await child.exit;
+        assert.equal(exit.code, code, exit.stderr);
+      });
+    }
+    for (const [mode, code] of [
+      ["uncaught", 1],
+      ["unhandled", 1],
+      ["throws", 1],
+      ["returns", 3],
+    ] as const) {
+      it(`${code} when main ${mode}`, async () => {
+        const exit = await runFixture("run-program.mjs", [mode, "--bare"]);
+        assert.equal(exit.code, code, exit.stderr);
+      });
+    }
+    it("keeps an exit code the caller set before", async () => {
+      const exit = await runFixture("run-program.mjs", ["throws", "--bare", "--preset", "7"]);
+      assert.equal(exit.code, 7, exit.stderr);
+      assert.match(exit.stderr, /main failed/);
+    });
+  });
+
   it("resolves with 0 and removes its listeners (in process)", async () => {
     const events = ["SIGINT", "SIGTERM", "uncaughtException", "unhandledRejection"] as const;
     const before = events.map((e) => process.listenerCount(e));

@@ -69,6 +69,13 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     say(
       `   the server saw ${resources.connectionsOpened} connections opened, at most ${resources.openWhileRunning} open at once`,
     );
+    if (resources.connectionsOpened !== resources.created) {
+      say(
+        style.dim(
+          "   (more than the pool's clients: a client whose request was cancelled closes that socket and opens a new one for its next request)",
+        ),
+      );
+    }
     const leaked = resources.openAfterClose;
     say(
       `   after pool.close(): ${resources.created} created, ${resources.destroyed} destroyed, ` +

@@ -6,6 +6,7 @@ import { styleFor } from "../style.js";
 import { ExitCode } from "../usage.js";
 import { Fetcher, type FetchStats, openInput } from "./fetcher.js";
 import type { FetchOptions } from "./options.js";
+import { PreflightError, preflight } from "./preflight.js";
 import { formatDuration, type ProgressCounts, ProgressLine } from "./progress.js";
 
 export async function fetchCommand(options: FetchOptions): Promise<number> {
@@ -29,6 +30,16 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  try {
+    await preflight(options);
+  } catch (error) {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (!(error instanceof PreflightError)) throw error;
+    // Nothing ran: the error alone, no summary of zero requests.
+    stderr.write(`${style.red("aiokit fetch:")} ${error.message}\n`);
+    return ExitCode.usage;
+  }
 
   const fetcher = new Fetcher(options);
   const input = openInput(options.input);
@@ -88,7 +99,13 @@ function progressOf(stats: FetchStats, input: Readable, size: number | undefined
   if (size !== undefined && input instanceof ReadStream && input.bytesRead > 0) {
     total = Math.round((stats.linesRead * size) / input.bytesRead);
   }
-  return { done: stats.ok + stats.skipped, failed: stats.failed, inFlight: stats.inFlight, total };
+  return {
+    done: stats.ok + stats.skipped,
+    failed: stats.failed,
+    inFlight: stats.inFlight,
+    skipped: stats.skipped,
+    total,
+  };
 }
 
 /** The input file's size, when it is a file (undefined for stdin, or when it can't be read: the run says why). */

@@ -6,7 +6,6 @@
  * output record, even when interrupted.
  */
 import { createReadStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { link } from "../../_internal/abort.js";
@@ -21,7 +20,8 @@ import { Histogram } from "./histogram.js";
 import type { BadLine, FetchRequest } from "./input.js";
 import type { FetchOptions } from "./options.js";
 import { type LineSet, NdjsonWriter, type ResultRecord, repairAndScan } from "./output.js";
-import { Requester } from "./requester.js";
+import { ensureDir } from "./preflight.js";
+import { isRefused, Requester } from "./requester.js";
 import { RequestSource } from "./source.js";
 
 export interface FetchStats {
@@ -86,7 +86,7 @@ export class Fetcher {
   async run(run: FetchRun): Promise<void> {
     const options = this.#options;
     const done = await this.#resume(run);
-    if (options.save !== undefined) await mkdir(options.save, { recursive: true });
+    if (options.save !== undefined) await ensureDir(options.save);
     const job = new Job(this.#options, this.#stats, this.#requester, run);
     try {
       const source = new RequestSource(run.input, done, run.drain, this.#stats);
@@ -132,7 +132,7 @@ class Job {
       minDelay: 250,
       maxDelay: 30_000,
       signal: this.#cancel.signal,
-      retryIf: (error) => !isCancellation(error),
+      retryIf: (error) => !isCancellation(error) && !isRefused(error),
     };
     // With --per-host, requests for a busy host wait in the keyed limiter
     // while others run: twice as many calls as requests may run at once.

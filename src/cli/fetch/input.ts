@@ -5,6 +5,8 @@
  * run goes on), never an exception.
  */
 
+import { headersProblem, methodProblem } from "./request-check.js";
+
 export interface FetchRequest {
   readonly kind: "request";
   /** 1-based line number in the input: the key `--resume` uses. */
@@ -85,15 +87,15 @@ export function parseLine(text: string, line: number): FetchRequest | BadLine | 
     }
     const url = parseUrl(record.url);
     if (typeof url === "string") return bad(url);
-    return {
-      kind: "request",
-      line,
-      url,
-      method: record.method?.toUpperCase(),
-      headers:
-        headers === undefined ? undefined : lowerCaseNames(headers as Record<string, string>),
-      body: record.body,
-    };
+    const method = record.method?.toUpperCase();
+    const names =
+      headers === undefined ? undefined : lowerCaseNames(headers as Record<string, string>);
+    // Refused here, not by undici: see request-check.ts.
+    const problem =
+      (method === undefined ? undefined : methodProblem(method)) ??
+      (names === undefined ? undefined : headersProblem(names));
+    if (problem !== undefined) return bad(problem);
+    return { kind: "request", line, url, method, headers: names, body: record.body };
   }
   const url = parseUrl(trimmed);
   if (typeof url === "string") return bad(url);

@@ -1,6 +1,7 @@
 /** `aiokit fetch` command-line options: parsed, validated, with clear usage errors. */
 import { parseArgs } from "node:util";
 import { UsageError } from "../usage.js";
+import { headersProblem, methodProblem } from "./request-check.js";
 
 export interface FetchOptions {
   /** Input file, or "-" for stdin. */
@@ -106,6 +107,10 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
       );
     headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
   }
+  const method = (values.method ?? "GET").toUpperCase();
+  // Every request would be refused: say so now rather than in every record.
+  const problem = methodProblem(method) ?? headersProblem(headers);
+  if (problem !== undefined) throw new UsageError(`${problem} (in -X/-H)`, "fetch");
   return {
     input: positionals[0] ?? "-",
     output: values.output,
@@ -118,7 +123,7 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
     ratePerHost: values["rate-per-host"] === true,
     timeout: integer("--timeout", values.timeout, 30_000, 1),
     retries: integer("--retries", values.retries, 2, 0),
-    method: (values.method ?? "GET").toUpperCase(),
+    method,
     headers,
     maxRedirects: integer("--max-redirects", values["max-redirects"], 5, 0),
     save: values.save,
@@ -130,39 +135,66 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
   };
 }
 
+/**
+ * `-c -1` as `--concurrency=-1`: parseArgs takes a value that starts with a
+ * dash for a missing one ("argument is ambiguous"); a number is a value, and
+ * the range check then says what is allowed.
+ */
+function joinNegativeNumbers(argv: readonly string[]): string[] {
+  const valued = new Map<string, string>();
+  for (const [name, option] of Object.entries(OPTIONS)) {
+    if (option.type !== "string") continue;
+    valued.set(`--${name}`, name);
+    if ("short" in option) valued.set(`-${option.short}`, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = valued.get(arg);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parse(argv: readonly string[]) {
   return parseArgs({
-    args: [...argv],
+    args: joinNegativeNumbers(argv),
     allowPositionals: true,
     strict: true,
-    options: {
-      output: { type: "string", short: "o" },
-      concurrency: { type: "string", short: "c" },
-      "per-host": { type: "string" },
-      rate: { type: "string" },
-      "rate-per-host": { type: "boolean" },
-      timeout: { type: "string", short: "t" },
-      retries: { type: "string", short: "r" },
-      method: { type: "string", short: "X" },
-      header: { type: "string", short: "H", multiple: true },
-      "max-redirects": { type: "string" },
-      save: { type: "string" },
-      "max-body": { type: "string" },
-      "keep-header": { type: "string", multiple: true },
-      resume: { type: "boolean" },
-      progress: { type: "string" },
-      quiet: { type: "boolean", short: "q" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: OPTIONS,
   });
 }
+
+const OPTIONS = {
+  output: { type: "string", short: "o" },
+  concurrency: { type: "string", short: "c" },
+  "per-host": { type: "string" },
+  rate: { type: "string" },
+  "rate-per-host": { type: "boolean" },
+  timeout: { type: "string", short: "t" },
+  retries: { type: "string", short: "r" },
+  method: { type: "string", short: "X" },
+  header: { type: "string", short: "H", multiple: true },
+  "max-redirects": { type: "string" },
+  save: { type: "string" },
+  "max-body": { type: "string" },
+  "keep-header": { type: "string", multiple: true },
+  resume: { type: "boolean" },
+  progress: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 function integer(flag: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
     throw new UsageError(
-      `Expected ${flag} to be an integer from ${min} and up, got ${JSON.stringify(text)}`,
+      `Expected ${flag} to be a whole number, ${min} or more, got ${JSON.stringify(text)}`,
       "fetch",
     );
   }

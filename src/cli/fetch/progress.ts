@@ -8,6 +8,8 @@ export interface ProgressCounts {
   readonly done: number;
   readonly failed: number;
   readonly inFlight: number;
+  /** Of `done`, the lines a resumed run skipped (already done): not requests made, so not in the rate. */
+  readonly skipped?: number;
   /** Total requests when known (a file whose lines were counted), else undefined. */
   readonly total: number | undefined;
 }
@@ -19,7 +21,8 @@ export function formatProgress(
   style: Style,
 ): string {
   const finished = counts.done + counts.failed;
-  const rate = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
+  const made = finished - (counts.skipped ?? 0);
+  const rate = elapsedMs > 0 ? (made * 1000) / elapsedMs : 0;
   const parts = [
     style.green(`${counts.done} done`),
     counts.failed > 0 ? style.red(`${counts.failed} failed`) : `${counts.failed} failed`,

@@ -35,6 +35,15 @@ export class RetryableStatusError extends Error {
   }
 }
 
+/**
+ * undici refused the request before sending it (an invalid argument, an
+ * unsupported feature): bad input, which no retry can change.
+ */
+export function isRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED";
+}
+
 /** Retry statuses: 429 Too Many Requests, 408, and 5xx but 501 (not implemented won't change). */
 function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status !== 501);
@@ -174,15 +183,25 @@ export class Requester {
   ): Promise<ResultRecord> {
     let hop = first;
     let redirects = 0;
+    // Requests made (method and URL): asking the same again is a loop, as no cookies are kept.
+    const visited = next === undefined ? undefined : new Set([hopKey(first)]);
     while (next !== undefined) {
       hop = next;
       redirects++;
       // A redirect's own body is not the result: the next exchange starts afresh.
       response = await exchange(this.#dispatcher, toDispatch(hop), limits);
-      next =
-        redirects < this.#options.maxRedirects
-          ? nextHop(hop, response.status, response.headers.location)
-          : undefined;
+      next = nextHop(hop, response.status, response.headers.location);
+      const loop = next !== undefined && visited?.has(hopKey(next)) === true;
+      if (next !== undefined && (loop || redirects >= this.#options.maxRedirects)) {
+        // Still redirected when we stop following: no final answer, a failure.
+        const record = this.#record(item, attempt, started, hop, redirects, response);
+        record.ok = false;
+        record.error = loop
+          ? `redirect loop: ${hop.url.href} redirects back to ${next.url.href}`
+          : `too many redirects: still redirected after ${redirects} (--max-redirects ${this.#options.maxRedirects})`;
+        return record;
+      }
+      visited?.add(hopKey(hop));
     }
     const save = this.#options.save;
     if (save === undefined) return this.#record(item, attempt, started, hop, redirects, response);
@@ -248,6 +267,10 @@ export class Requester {
     }
     return limiter;
   }
+}
+
+function hopKey(hop: Hop): string {
+  return `${hop.method} ${hop.url.href}`;
 }
 
 function toDispatch(hop: Hop): Dispatcher.DispatchOptions {
