@@ -256,4 +256,33 @@ export { n, node, v };
       assert.equal(r.code, 0, `the packed types need more than ${name}:\n${r.stdout}${r.stderr}`);
     });
   }
+
+  // Issue 17: the packed core, installed from the tarball, imports in Deno and Bun.
+  for (const runtime of ["deno", "bun"] as const) {
+    it(`imports the packed core and aiokit/testing from ${runtime}`, async (t) => {
+      if (npmMissing !== undefined) return t.skip(npmMissing);
+      const exe = join(root, "test", "runtimes", "node_modules", ".bin", runtime);
+      if (!existsSync(exe))
+        return t.skip(`${runtime} is not installed: npm ci --prefix test/runtimes`);
+      writeFileSync(
+        join(project, "core-check.mjs"),
+        `import { taskGroup, sleep } from "aiokit";
+import { withVirtualClock } from "aiokit/testing";
+const sum = await taskGroup(async (tg) => {
+  const a = tg.spawn(async (signal) => { await sleep(5, { signal }); return 1; });
+  return (await a) + 2;
+});
+const slept = await withVirtualClock(async () => { await sleep(60_000); return "virtual"; }, { autoAdvance: true });
+console.log(JSON.stringify({ sum, slept }));
+`,
+      );
+      const args =
+        runtime === "deno"
+          ? ["run", "--quiet", "--no-prompt", "--allow-read", "--allow-env", "core-check.mjs"]
+          : ["core-check.mjs"];
+      const r = await exec(exe, args, project);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { sum: 3, slept: "virtual" });
+    });
+  }
 });
