@@ -1,5 +1,5 @@
 /**
- * @internal What the main thread and the watchdog thread of
+ * Internal to aiokit/node: what the main thread and the watchdog thread of
  * `monitorEventLoop` share: the heartbeat in shared memory and the messages.
  * @module
  */

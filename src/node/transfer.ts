@@ -2,13 +2,14 @@
  * Moving (not copying) a worker job's result back to the caller.
  * @module
  */
+import type { TransferListItem } from "node:worker_threads";
 
 /** The key under which a {@link Transfer} holds what to move (a registered symbol, so copies of aiokit agree). */
 export const TRANSFER = Symbol.for("aiokit.transfer");
 
 /** A value to return from a worker job together with what to move rather than copy. */
 export interface Transfer<T> {
-  readonly [TRANSFER]: readonly Transferable[];
+  readonly [TRANSFER]: readonly TransferListItem[];
   readonly value: T;
 }
 
@@ -31,6 +32,6 @@ export interface Transfer<T> {
  * }
  * ```
  */
-export function transfer<T>(value: T, transferList: readonly Transferable[]): Transfer<T> {
+export function transfer<T>(value: T, transferList: readonly TransferListItem[]): Transfer<T> {
   return { [TRANSFER]: transferList, value };
 }

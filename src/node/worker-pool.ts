@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { ResourceLimits } from "node:worker_threads";
+import type { ResourceLimits, TransferListItem } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { onAbort } from "../_internal/abort.js";
 import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
@@ -41,7 +41,7 @@ export interface CallOptions {
    * ArrayBuffers, MessagePorts… among the arguments to move to the worker
    * instead of copying them. They are detached here once the call starts.
    */
-  readonly transfer?: readonly Transferable[] | undefined;
+  readonly transfer?: readonly TransferListItem[] | undefined;
 }
 
 /** Options of {@link WorkerPool}. */
@@ -314,7 +314,7 @@ export class WorkerPool implements AsyncDisposable {
   #runCancellable(
     job: JobMessage,
     signal: AbortSignal,
-    transferList: Transferable[] | undefined,
+    transferList: TransferListItem[] | undefined,
   ): Promise<unknown> {
     const slot = this.#freeSlots.pop();
     let states = this.#states;

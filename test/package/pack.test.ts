@@ -214,4 +214,75 @@ export { n, node, v };
     assert.notEqual(bad.code, 0, "a wrong type should fail: are the types resolved at all?");
     assert.match(bad.stdout, /check\.ts\(4,7\): error TS2322/);
   });
+
+  // Issue 19: the published .d.ts must not need the DOM lib (nor Node's types for the core).
+  for (const [name, lib, types, check] of [
+    [
+      "Node-only (no DOM lib)",
+      ["es2023", "esnext.disposable"],
+      ["node"],
+      'import * as a from "aiokit";\nimport * as n from "aiokit/node";\nimport * as t from "aiokit/testing";\nexport { a, n, t };\n',
+    ],
+    [
+      "DOM-only (no @types/node), core and testing",
+      ["es2023", "esnext.disposable", "dom"],
+      [],
+      'import * as a from "aiokit";\nimport * as t from "aiokit/testing";\nexport { a, t };\n',
+    ],
+  ] as const) {
+    it(`its .d.ts files type-check with skipLibCheck: false under a ${name} tsconfig`, async (t) => {
+      if (npmMissing !== undefined) return t.skip(npmMissing);
+      const config = `tsconfig.${types.length === 0 ? "dom" : "node"}.json`;
+      const file = `libs-${types.length === 0 ? "dom" : "node"}.ts`;
+      writeFileSync(join(project, file), check);
+      writeFileSync(
+        join(project, config),
+        JSON.stringify({
+          compilerOptions: {
+            target: "es2022",
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            lib,
+            types,
+            typeRoots: [join(root, "node_modules", "@types")],
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+          },
+          files: [file],
+        }),
+      );
+      const r = await exec(process.execPath, [tsc, "-p", config], project);
+      assert.equal(r.code, 0, `the packed types need more than ${name}:\n${r.stdout}${r.stderr}`);
+    });
+  }
+
+  // Issue 17: the packed core, installed from the tarball, imports in Deno and Bun.
+  for (const runtime of ["deno", "bun"] as const) {
+    it(`imports the packed core and aiokit/testing from ${runtime}`, async (t) => {
+      if (npmMissing !== undefined) return t.skip(npmMissing);
+      const exe = join(root, "test", "runtimes", "node_modules", ".bin", runtime);
+      if (!existsSync(exe))
+        return t.skip(`${runtime} is not installed: npm ci --prefix test/runtimes`);
+      writeFileSync(
+        join(project, "core-check.mjs"),
+        `import { taskGroup, sleep } from "aiokit";
+import { withVirtualClock } from "aiokit/testing";
+const sum = await taskGroup(async (tg) => {
+  const a = tg.spawn(async (signal) => { await sleep(5, { signal }); return 1; });
+  return (await a) + 2;
+});
+const slept = await withVirtualClock(async () => { await sleep(60_000); return "virtual"; }, { autoAdvance: true });
+console.log(JSON.stringify({ sum, slept }));
+`,
+      );
+      const args =
+        runtime === "deno"
+          ? ["run", "--quiet", "--no-prompt", "--allow-read", "--allow-env", "core-check.mjs"]
+          : ["core-check.mjs"];
+      const r = await exec(exe, args, project);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { sum: 3, slept: "virtual" });
+    });
+  }
 });
