@@ -15,6 +15,7 @@ interface Connection extends AsyncDisposable {
   isAlive(): boolean;
 }
 declare const signal: AbortSignal;
+declare const fetchPage: import("aiokit/bullmq").TaskDefinition<string, string>;
 declare const tg: import("aiokit").TaskGroup;
 declare const pool: import("aiokit").Pool<Connection>;
 declare const workers: import("aiokit/node").WorkerPool;

@@ -41,7 +41,7 @@ export interface WireItem {
  * @example
  * ```ts
  * import { distributedQueue } from "aiokit/bullmq";
- * import { fetchPage } from "./tasks.js"; // the workers import it too
+ * // fetchPage = defineTask("fetchPage", …), in a module the workers import too
  * const queue = distributedQueue("crawl", { connection: "redis://127.0.0.1:6379" });
  * for await (const o of queue.run(urls, fetchPage, { concurrency: 20, rate: { limit: 100, interval: 1000 } })) {
  *   if (o.status === "rejected") console.error(urls[o.index], o.reason);

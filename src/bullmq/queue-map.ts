@@ -10,6 +10,7 @@ export type RunInput<I> = Iterable<I> | AsyncIterable<I>;
  *
  * @example
  * ```ts
+ * import { distributedQueue, localQueue } from "aiokit/bullmq";
  * const queue = process.env.REDIS_URL ? distributedQueue("crawl", { connection: process.env.REDIS_URL }) : localQueue();
  * for await (const outcome of queue.run(urls, fetchPage, { concurrency: 20 })) console.log(outcome.index, outcome.status);
  * ```

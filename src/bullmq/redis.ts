@@ -55,6 +55,7 @@ export function redisOptions(connection: Connection): RedisOptions {
  *
  * @example
  * ```ts
+ * import { RedisUnavailableError, runWorker } from "aiokit/bullmq";
  * try {
  *   await runWorker("crawl", [fetchPage], { connection: "redis://127.0.0.1:6379" });
  * } catch (error) {

@@ -17,6 +17,7 @@ export type TaskFn<I, O> = (input: I, context: TaskContext) => O | PromiseLike<O
  *
  * @example
  * ```ts
+ * import { defineTask } from "aiokit/bullmq";
  * export const fetchPage = defineTask("fetchPage", async (url: string, { signal }) =>
  *   (await fetch(url, { signal })).text(),
  * );

@@ -62,7 +62,7 @@ const POLL = 250; // ms between looks at the runs: bounds how fast a cancel is s
  * @example
  * ```ts
  * import { runWorker } from "aiokit/bullmq";
- * import { fetchPage } from "./tasks.js";
+ * // fetchPage = defineTask("fetchPage", …), from the module the producer imports too
  * const stop = new AbortController();
  * const cancel = new AbortController();
  * process.on("SIGTERM", () => (stop.signal.aborted ? cancel.abort() : stop.abort())); // twice: hard
