@@ -155,9 +155,15 @@ export class Task<T> implements PromiseLike<T> {
     try {
       // Every task gets its own signal: a function's declared parameters say
       // nothing of whether it reads one (rest parameters, `arguments`, wrappers).
-      const signal = this.#createSignal();
+      // The group checked that it is not cancelling; nothing can cancel a
+      // task before it starts: link it without the checks of #createSignal.
+      const controller = new AbortController();
+      this.#controller = controller;
+      const signal = controller.signal;
+      this.#owner.taskSignalCreated(this as unknown as Task<unknown>);
       if (instrument === undefined) result = fn(signal);
       else {
+        instrument.taskSignalCreated(this as unknown as Task<unknown>, signal);
         instrument.taskSpawned(this as unknown as Task<unknown>, this.#owner as never);
         result = instrument.runTask(this as unknown as Task<unknown>, () => fn(signal));
       }
