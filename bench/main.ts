@@ -3,9 +3,11 @@
  * whose file name contains a filter) and prints one table per suite.
  * BENCH_RUNS sets the number of runs per case (default 5).
  */
+
+import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type BenchSuite, runSuite } from "./harness.js";
+import { type BenchSuite, nodeBinary, runSuite } from "./harness.js";
 
 const dir = fileURLToPath(new URL("./suites/", import.meta.url));
 const filters = process.argv.slice(2);
@@ -16,10 +18,16 @@ const files = readdirSync(dir)
   .sort();
 
 console.log(
-  `# aiokit benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}`,
+  `# aiokit benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${caseNodeVersion()}, ${process.platform}/${process.arch}`,
 );
 for (const file of files) {
   const path = dir + file;
   const suite = ((await import(pathToFileURL(path).href)) as { default: BenchSuite }).default;
   runSuite(path, suite, runs);
+}
+
+/** The version of the Node that runs the cases (BENCH_NODE may name another one). */
+function caseNodeVersion(): string {
+  if (nodeBinary === process.execPath) return process.version;
+  return execFileSync(nodeBinary, ["--version"], { encoding: "utf8" }).trim();
 }
