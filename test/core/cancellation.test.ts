@@ -125,27 +125,37 @@ function stuckSource(): {
   return { source: gen(), release, closed: () => closed };
 }
 
+/** Follows a promise that should reject: whether it has yet, and with what. */
+function watchRejection(promise: Promise<unknown>): {
+  readonly settled: () => boolean;
+  readonly reason: Promise<unknown>;
+} {
+  let settled = false;
+  const reason = promise.then(
+    () => assert.fail("resolved, but a rejection was expected"),
+    (error: unknown) => {
+      settled = true;
+      return error;
+    },
+  );
+  return { settled: () => settled, reason };
+}
+
 describe("map() and stream() with a source stuck in next() (issue 13.2)", {
   timeout: 10_000,
 }, () => {
   it("map: aborting the signal rejects at once with its reason, and closes the source once it moves", async () => {
     const { source, release, closed } = stuckSource();
     const controller = new AbortController();
-    let settled = false;
-    const p = map(source, (x) => x, { concurrency: 2, signal: controller.signal });
-    const outcome = p.then(
-      () => assert.fail("map resolved"),
-      (e: unknown) => {
-        settled = true;
-        return e;
-      },
+    const outcome = watchRejection(
+      map(source, (x) => x, { concurrency: 2, signal: controller.signal }),
     );
     await waitIdle();
     const reason = new Error("stop");
     controller.abort(reason);
     await waitIdle();
-    assert.equal(settled, true, "map still waits for the stuck next()");
-    assert.equal(await outcome, reason);
+    assert.equal(outcome.settled(), true, "map still waits for the stuck next()");
+    assert.equal(await outcome.reason, reason);
     assert.equal(closed(), false);
     release();
     await waitIdle();
@@ -163,14 +173,10 @@ describe("map() and stream() with a source stuck in next() (issue 13.2)", {
       },
       { concurrency: 2 },
     );
-    let settled = false;
-    const outcome = p.catch((e: unknown) => {
-      settled = true;
-      return e;
-    });
+    const outcome = watchRejection(p);
     await waitIdle();
-    assert.equal(settled, true);
-    assert.equal(await outcome, boom);
+    assert.equal(outcome.settled(), true);
+    assert.equal(await outcome.reason, boom);
     release();
     await waitIdle();
     assert.equal(closed(), true);
@@ -183,14 +189,10 @@ describe("map() and stream() with a source stuck in next() (issue 13.2)", {
     const p = map([1, never, never], (x) => x, { concurrency: 3, signal: controller.signal });
     await waitIdle();
     controller.abort(boom);
-    let settled = false;
-    const outcome = p.catch((e: unknown) => {
-      settled = true;
-      return e;
-    });
+    const outcome = watchRejection(p);
     await waitIdle();
-    assert.equal(settled, true);
-    assert.equal(await outcome, boom);
+    assert.equal(outcome.settled(), true);
+    assert.equal(await outcome.reason, boom);
   });
 
   it("timeout around map on a stuck source rejects with the TimeoutError on time", async () => {
@@ -211,23 +213,20 @@ describe("map() and stream() with a source stuck in next() (issue 13.2)", {
   it("stream().map: a failing mapper rejects while the source is stuck", async () => {
     const { source, release, closed } = stuckSource();
     const boom = new Error("boom");
-    let settled = false;
-    const outcome = stream(source)
-      .map(
-        async () => {
-          await Promise.resolve();
-          throw boom;
-        },
-        { concurrency: 4 },
-      )
-      .toArray()
-      .catch((e: unknown) => {
-        settled = true;
-        return e;
-      });
+    const outcome = watchRejection(
+      stream(source)
+        .map(
+          async () => {
+            await Promise.resolve();
+            throw boom;
+          },
+          { concurrency: 4 },
+        )
+        .toArray(),
+    );
     await waitIdle();
-    assert.equal(settled, true, "the stream still waits for the stuck next()");
-    assert.equal(await outcome, boom);
+    assert.equal(outcome.settled(), true, "the stream still waits for the stuck next()");
+    assert.equal(await outcome.reason, boom);
     release();
     await waitIdle();
     assert.equal(closed(), true);
@@ -236,20 +235,17 @@ describe("map() and stream() with a source stuck in next() (issue 13.2)", {
   it("stream().map: aborting the signal rejects while the source is stuck", async () => {
     const { source, release, closed } = stuckSource();
     const controller = new AbortController();
-    let settled = false;
-    const outcome = stream(source, { signal: controller.signal })
-      .map((x) => x, { concurrency: 4 })
-      .toArray()
-      .catch((e: unknown) => {
-        settled = true;
-        return e;
-      });
+    const outcome = watchRejection(
+      stream(source, { signal: controller.signal })
+        .map((x) => x, { concurrency: 4 })
+        .toArray(),
+    );
     await waitIdle();
     const reason = new Error("stop");
     controller.abort(reason);
     await waitIdle();
-    assert.equal(settled, true);
-    assert.equal(await outcome, reason);
+    assert.equal(outcome.settled(), true);
+    assert.equal(await outcome.reason, reason);
     release();
     await waitIdle();
     assert.equal(closed(), true);
