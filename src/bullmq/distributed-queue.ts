@@ -2,7 +2,8 @@ import type { RedisOptions as BullRedisOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { describe } from "../_internal/describe.js";
 import { bullmq } from "./deps.js";
-import { checkRunOptions, expectId, type Outcome, type RunOptions, splitRate } from "./options.js";
+import { Feeder } from "./feeder.js";
+import { checkRunOptions, type Outcome, type RunOptions, splitRate } from "./options.js";
 import { type JobQueue, jobQueue, type RunInput } from "./queue-map.js";
 import {
   type Connection,
@@ -19,14 +20,6 @@ import { expectName, type TaskDefinition } from "./task.js";
 export interface DistributedQueueOptions {
   /** Where Redis is: a `redis://host:port/db` URL or ioredis options. */
   readonly connection: Connection;
-}
-
-/** One input as it travels in a BullMQ job. */
-export interface WireItem {
-  readonly i: number;
-  readonly id: string;
-  readonly input: unknown;
-  readonly key?: string;
 }
 
 /**
@@ -96,7 +89,6 @@ async function* runDistributed<I, O>(
   const queue = new bullmq.Queue(k.queue(id), { connection: redis as BullRedisOptions });
   queue.on("error", () => {}); // surfaced by the commands that fail
   let complete = false;
-  let inputDone = false;
   const lost = (): boolean => ended(client) || ended(reader);
   const guard = async <T>(p: Promise<T>): Promise<T> => {
     try {
@@ -106,6 +98,9 @@ async function* runDistributed<I, O>(
       throw error;
     }
   };
+  const feeder = new Feeder(iterator, checked, task.name, async (jobs) => {
+    await guard(queue.addBulk(jobs));
+  });
   try {
     if (checked.concurrency !== Number.POSITIVE_INFINITY) {
       await guard(queue.setGlobalConcurrency(checked.concurrency));
@@ -129,49 +124,17 @@ async function* runDistributed<I, O>(
         .sadd(k.runs, id)
         .exec(),
     );
-    const pending = new Map<string, number>(); // input id -> index, while not reported
-    let index = 0;
+    feeder.start();
     let lastId = "0-0";
-    while (!inputDone || pending.size > 0) {
+    for (;;) {
+      feeder.throwIfFailed();
       signal?.throwIfAborted();
-      const jobs: { name: string; data: { items: WireItem[] }; opts: object }[] = [];
-      let items: WireItem[] = [];
-      const seal = (): void => {
-        if (items.length === 0) return;
-        const first = items[0] as WireItem;
-        jobs.push({
-          name: task.name,
-          data: { items },
-          opts: {
-            jobId: checked.chunk === 1 ? `x${first.id}` : `c${first.i}`,
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        });
-        items = [];
-      };
-      const flush = async (): Promise<void> => {
-        seal();
-        if (jobs.length > 0) await guard(queue.addBulk(jobs.splice(0)));
-      };
-      while (!inputDone && pending.size < checked.window) {
-        const step = await nextInput(iterator, jobs.length + items.length > 0, flush);
-        if (step.done === true) {
-          inputDone = true;
-          break;
-        }
-        const input = step.value;
-        const i = index++;
-        const itemId = checked.id === undefined ? String(i) : expectId(checked.id(input, i), i);
-        if (pending.has(itemId)) {
-          throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
-        }
-        pending.set(itemId, i);
-        const key = checked.key?.(input, i);
-        items.push(key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key });
-        if (items.length === checked.chunk) seal();
+      if (feeder.pending.size === 0) {
+        if (feeder.done) break;
+        // Nothing to read until more is sent: wait for the input, not Redis.
+        await untilAborted(feeder.changed(), signal);
+        continue;
       }
-      await flush();
       const read = (await guard(
         reader.xread("COUNT", 1000, "BLOCK", 200, "STREAMS", k.results(id), lastId),
       )) as [string, [string, string[]][]][] | null;
@@ -182,9 +145,8 @@ async function* runDistributed<I, O>(
         lastId = entryId;
         seen.push(entryId);
         const itemId = fields[1] as string;
-        const i = pending.get(itemId);
+        const i = feeder.settle(itemId);
         if (i === undefined) continue; // a duplicate: the job ran twice (at-least-once)
-        pending.delete(itemId);
         const r = JSON.parse(fields[3] as string) as {
           s: "fulfilled" | "rejected";
           v?: O;
@@ -199,44 +161,25 @@ async function* runDistributed<I, O>(
     }
     complete = true;
   } finally {
-    if (!inputDone) await closeInput(iterator);
+    await feeder.stop();
     await cleanup(client, queue, k, id, complete, lost());
     reader.disconnect();
     client.disconnect();
   }
 }
 
-const TICK = Symbol("tick");
-
-/**
- * The next input. Jobs are sent in batches, but a slow async input must not
- * hold back those already collected: if `next()` has not settled by the next
- * macrotask, `flush` sends them first.
- */
-async function nextInput<I>(
-  iterator: Iterator<I> | AsyncIterator<I>,
-  collected: boolean,
-  flush: () => Promise<void>,
-): Promise<IteratorResult<I>> {
-  const step = iterator.next();
-  if (!collected || !(step instanceof Promise)) return step;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<typeof TICK>((resolve) => {
-    timer = setTimeout(() => resolve(TICK), 0);
+/** Resolves with `promise`, or rejects with the signal's reason once it aborts. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return promise;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
   });
-  const first = await Promise.race([step, tick]);
-  clearTimeout(timer);
-  if (first !== TICK) return first;
-  await flush();
-  return step;
-}
-
-async function closeInput(iterator: Iterator<unknown> | AsyncIterator<unknown>): Promise<void> {
-  try {
-    await iterator.return?.();
-  } catch {
-    // The run's own error, if any, wins.
-  }
 }
 
 /** Tells the workers the run is over (cancelled unless complete), then deletes its keys. */

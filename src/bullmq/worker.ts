@@ -3,7 +3,7 @@ import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
 import { CancelledError, type Limit, limiter, type RetryOptions, sleep } from "../index.js";
 import { attempt } from "./attempt.js";
 import { bullmq } from "./deps.js";
-import type { WireItem } from "./distributed-queue.js";
+import type { WireItem } from "./feeder.js";
 import {
   type Connection,
   connect,

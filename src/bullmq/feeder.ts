@@ -1,0 +1,227 @@
+import type { Checked } from "./options.js";
+import { expectId } from "./options.js";
+
+/** One input as it travels in a BullMQ job. */
+export interface WireItem {
+  readonly i: number;
+  readonly id: string;
+  readonly input: unknown;
+  readonly key?: string;
+}
+
+/** A BullMQ job as `queue.addBulk` takes it. */
+export interface WireJob {
+  readonly name: string;
+  readonly data: { readonly items: WireItem[] };
+  readonly opts: { readonly jobId: string; removeOnComplete: true; removeOnFail: true };
+}
+
+/**
+ * Pulls a run's inputs into BullMQ jobs in the background, at most `window`
+ * not yet reported, while the producer reads results: a slow input must not
+ * hold back outcomes that are already there. The producer calls
+ * {@link Feeder.settle} for each result, which makes room for more input.
+ */
+export class Feeder<I> {
+  /** Input id -> index, from pulled until reported. */
+  readonly pending = new Map<string, number>();
+  readonly #iterator: Iterator<I> | AsyncIterator<I>;
+  readonly #checked: Checked<I>;
+  readonly #task: string;
+  readonly #send: (jobs: WireJob[]) => Promise<void>;
+  readonly #sends = new Set<Promise<void>>();
+  #items: WireItem[] = [];
+  #jobs: WireJob[] = [];
+  #index = 0;
+  #exhausted = false; // the input said done, or threw
+  #closed = false;
+  #inNext = false;
+  #stopped = false;
+  #failure: { error: unknown } | undefined;
+  #pump: Promise<void> | undefined;
+  #wake = wakeUp();
+  #room = wakeUp();
+
+  constructor(
+    iterator: Iterator<I> | AsyncIterator<I>,
+    checked: Checked<I>,
+    task: string,
+    send: (jobs: WireJob[]) => Promise<void>,
+  ) {
+    this.#iterator = iterator;
+    this.#checked = checked;
+    this.#task = task;
+    this.#send = send;
+  }
+
+  /** True once every input was pulled and sent. */
+  get done(): boolean {
+    return this.#exhausted && this.#pump === undefined;
+  }
+
+  /** Starts pulling. */
+  start(): void {
+    this.#pump = this.#run().finally(() => {
+      this.#pump = undefined;
+      this.#wake.fire();
+    });
+  }
+
+  /** Throws the input's (or a send's) error, if pulling failed. */
+  throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  /** Resolves when more was sent, or pulling ended or failed. */
+  changed(): Promise<void> {
+    return this.#wake.promise;
+  }
+
+  /** The index of a reported input, and room for one more; undefined for a duplicate. */
+  settle(id: string): number | undefined {
+    const index = this.pending.get(id);
+    if (index === undefined) return undefined;
+    this.pending.delete(id);
+    this.#room.fire();
+    return index;
+  }
+
+  /**
+   * Stops pulling: waits for the jobs being sent and for the input to close,
+   * but not for a `next()` still pending (a stuck source): that one is asked
+   * to close, as aiokit's streams do.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#room.fire();
+    if (this.#inNext) void this.#close();
+    else {
+      await this.#pump;
+      if (!this.#exhausted) await this.#close(); // never started
+    }
+    await Promise.allSettled(this.#sends);
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (!this.#stopped) {
+        if (this.pending.size >= this.#checked.window) {
+          await this.#flush();
+          if (this.pending.size >= this.#checked.window) await this.#room.promise;
+          continue;
+        }
+        this.#inNext = true;
+        let step: IteratorResult<I>;
+        try {
+          step = await this.#next();
+        } catch (error) {
+          this.#exhausted = true;
+          throw error;
+        } finally {
+          this.#inNext = false;
+        }
+        if (this.#stopped) break;
+        if (step.done === true) {
+          this.#exhausted = true;
+          break;
+        }
+        this.#add(step.value);
+      }
+      await this.#flush();
+    } catch (error) {
+      this.#failure ??= { error };
+    } finally {
+      if (!this.#exhausted) await this.#close();
+    }
+  }
+
+  #add(input: I): void {
+    const { chunk, id, key } = this.#checked;
+    const i = this.#index++;
+    const itemId = id === undefined ? String(i) : expectId(id(input, i), i);
+    if (this.pending.has(itemId)) {
+      throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
+    }
+    this.pending.set(itemId, i);
+    const k = key?.(input, i);
+    this.#items.push(k === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key: k });
+    if (this.#items.length === chunk) this.#seal();
+  }
+
+  /**
+   * The next input. Jobs are sent in batches, but a slow async input must not
+   * hold back those already collected: if `next()` has not settled by the
+   * next macrotask, they are sent first.
+   */
+  async #next(): Promise<IteratorResult<I>> {
+    const step = this.#iterator.next();
+    if (this.#items.length + this.#jobs.length === 0 || !(step instanceof Promise)) return step;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = new Promise<typeof TICK>((resolve) => {
+      timer = setTimeout(() => resolve(TICK), 0);
+    });
+    const first = await Promise.race([step, tick]);
+    clearTimeout(timer);
+    if (first !== TICK) return first;
+    await this.#flush();
+    return step;
+  }
+
+  #seal(): void {
+    const items = this.#items;
+    if (items.length === 0) return;
+    const first = items[0] as WireItem;
+    this.#jobs.push({
+      name: this.#task,
+      data: { items },
+      opts: {
+        jobId: this.#checked.chunk === 1 ? `x${first.id}` : `c${first.i}`,
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    });
+    this.#items = [];
+  }
+
+  async #flush(): Promise<void> {
+    this.#seal();
+    if (this.#jobs.length === 0 || this.#stopped) return;
+    const sent = this.#send(this.#jobs.splice(0));
+    this.#sends.add(sent);
+    try {
+      await sent;
+    } finally {
+      this.#sends.delete(sent);
+    }
+    this.#wake.fire();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#iterator.return?.();
+    } catch {
+      // The run's own error, if any, wins.
+    }
+  }
+}
+
+const TICK = Symbol("tick");
+
+/** A promise that `fire()` resolves, and a fresh one for the next wait. */
+function wakeUp(): { promise: Promise<void>; fire(): void } {
+  let resolve = (): void => {};
+  const s = {
+    promise: new Promise<void>((r) => {
+      resolve = r;
+    }),
+    fire(): void {
+      resolve();
+      s.promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+    },
+  };
+  return s;
+}
