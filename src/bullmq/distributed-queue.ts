@@ -115,7 +115,6 @@ async function* runDistributed<I, O>(
         .hset(k.run(id), {
           task: task.name,
           retry: JSON.stringify(checked.retry),
-          perKey: String(checked.perKey),
           state: "running",
         })
         // The stream exists from the start: workers add with NOMKSTREAM, so a
@@ -157,7 +156,7 @@ async function* runDistributed<I, O>(
           ? { index: i, id: itemId, status: "fulfilled", value: r.v as O, attempts: r.a }
           : { index: i, id: itemId, status: "rejected", reason: errorFromData(r.e), attempts: r.a };
       }
-      await guard(client.xdel(k.results(id), ...seen));
+      await Promise.all([feeder.sendReleased(), guard(client.xdel(k.results(id), ...seen))]);
     }
     complete = true;
   } finally {
@@ -203,14 +202,7 @@ async function cleanup(
     if (!complete) await client.hset(k.run(id), "state", "cancelled");
     await client.srem(k.runs, id);
     await queue.obliterate({ force: true });
-    const leases: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, found] = await client.scan(cursor, "MATCH", k.leases(id), "COUNT", 1000);
-      cursor = next;
-      leases.push(...found);
-    } while (cursor !== "0");
-    await client.del(k.run(id), k.results(id), ...leases);
+    await client.del(k.run(id), k.results(id));
   } catch {
     // Cleanup is best effort: the run's own outcome or error matters more.
   } finally {

@@ -89,17 +89,36 @@ describe("distributedQueue limits", () => {
     assert.ok(elapsed >= 2000, `took ${elapsed} ms`);
   });
 
-  it("never runs more than `perKey` inputs of one key at once", async () => {
+  it("never runs more than `perKey` inputs of one key at once, and no job waits in Redis for its key", async () => {
     const queue = distributedQueue(NAME, { connection: redis.url });
     const keys = ["a", "b", "c"];
+    // A job whose key is busy must never reach a worker: the producer holds
+    // it. (The lease semaphore this replaced sent such jobs back to BullMQ's
+    // delayed set, ~4.5 times per input.) Every 5 ms, look for delayed jobs.
+    const probe = new Redis(redis.url);
+    let delayed = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const key of await probe.keys(`bull:${NAME}.*:delayed`)) {
+          delayed = Math.max(delayed, await probe.zcard(key));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
     const outcomes = await collect(
       queue.run(
         visits("perkey", 90, 30, (i) => keys[i % 3] as string),
         visit,
         { key: (v) => v.key as string, perKey: 2, concurrency: 20 },
       ),
-    );
+    ).finally(async () => {
+      sampling = false;
+      await sampler;
+      probe.disconnect();
+    });
     assertEachOnce(outcomes, 90);
+    assert.equal(delayed, 0, "jobs whose key was busy went back to the queue");
     const maxima = keys.map((k) => server.maxActiveByKey.get(`perkey/${k}`) ?? 0);
     assert.ok(
       maxima.every((m) => m <= 2),
