@@ -1,24 +1,56 @@
 #!/usr/bin/env node
 /**
  * The `aiokit` command: demo (what `npm start` runs), fetch, doctor, ps.
+ *
+ * The stop-signal handler is installed before anything else, and each
+ * command is loaded with a dynamic import after it: a Ctrl-C while a
+ * command loads (fetch takes ~170 ms) ends with a message and 130, not a
+ * silent death (issue 13). Keep the static imports below small.
  * @internal
  */
-import { readFileSync } from "node:fs";
-import { demoCommand, demoHelp } from "./demo/command.js";
-import { doctorCommand, doctorHelp } from "./doctor.js";
-import { fetchCommand } from "./fetch/command.js";
-import { fetchHelp, parseFetchArgs } from "./fetch/options.js";
-import { psCommand, psHelp } from "./ps.js";
+import { commandStarting, exitCodeOf, installStopSignals } from "./stop-signals.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
-const helps: Record<string, string> = {
-  demo: demoHelp,
-  doctor: doctorHelp,
-  fetch: fetchHelp,
-  ps: psHelp,
+installStopSignals();
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+/** Each command's module, loaded on demand: its entry point and its help. */
+const commands: Record<string, () => Promise<{ run: Command; help: string }>> = {
+  demo: async () => {
+    const m = await import("./demo/command.js");
+    return { run: m.demoCommand, help: m.demoHelp };
+  },
+  doctor: async () => {
+    const m = await import("./doctor.js");
+    return { run: m.doctorCommand, help: m.doctorHelp };
+  },
+  fetch: async () => {
+    const [command, options] = await Promise.all([
+      import("./fetch/command.js"),
+      import("./fetch/options.js"),
+    ]);
+    const run: Command = async (argv) => {
+      const parsed = options.parseFetchArgs(argv);
+      if (parsed !== "help") return command.fetchCommand(parsed);
+      console.log(options.fetchHelp);
+      return ExitCode.ok;
+    };
+    return { run, help: options.fetchHelp };
+  },
+  ps: async () => {
+    const m = await import("./ps.js");
+    return { run: m.psCommand, help: m.psHelp };
+  },
 };
 
-function version(): string {
+async function helpOf(topic: string | undefined): Promise<string> {
+  const load = topic === undefined ? undefined : commands[topic];
+  return load === undefined ? mainHelp : (await load()).help;
+}
+
+async function version(): Promise<string> {
+  const { readFileSync } = await import("node:fs");
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
     version: string;
   };
@@ -35,36 +67,29 @@ async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.ok;
     case "help": {
       const topic = rest[0];
-      console.log(topic === undefined ? mainHelp : (helps[topic] ?? mainHelp));
-      return topic === undefined || topic in helps ? ExitCode.ok : ExitCode.usage;
+      console.log(await helpOf(topic));
+      return topic === undefined || topic in commands ? ExitCode.ok : ExitCode.usage;
     }
     case "-v":
     case "--version":
-      console.log(version());
+      console.log(await version());
       return ExitCode.ok;
-    case "demo":
-      return demoCommand(rest);
-    case "doctor":
-      return doctorCommand(rest);
-    case "ps":
-      return psCommand(rest);
-    case "fetch": {
-      const options = parseFetchArgs(rest);
-      if (options === "help") {
-        console.log(fetchHelp);
-        return ExitCode.ok;
-      }
-      return fetchCommand(options);
-    }
-    default:
-      throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
   }
+  const load = commands[command];
+  if (load === undefined) throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
+  const { run } = await load();
+  const stopped = commandStarting();
+  if (stopped !== undefined) {
+    process.stderr.write(`aiokit ${command}: stopped by ${stopped} before it started\n`);
+    return exitCodeOf(stopped);
+  }
+  return run(rest);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`aiokit: ${error.message}\n\n${helps[error.command ?? ""] ?? mainHelp}\n`);
+  process.stderr.write(`aiokit: ${error.message}\n\n${await helpOf(error.command)}\n`);
   process.exitCode = ExitCode.usage;
 }

@@ -37,5 +37,6 @@ Exit codes:
        or blocked with --fail-on-block)
   2    bad command line (usage printed)
   130  interrupted by Ctrl-C
+  143  stopped by SIGTERM
 
 Colors only on a terminal; NO_COLOR turns them off.`;

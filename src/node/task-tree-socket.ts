@@ -10,7 +10,7 @@
  * @module
  */
 import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
-import { createConnection, createServer, type Server } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectNumber, expectSignal } from "../_internal/describe.js";
@@ -88,9 +88,18 @@ function socketDir(): string {
 /** A running task tree server: {@link serveTaskTree}'s result. */
 export interface TaskTreeServer {
   readonly path: string;
+  /**
+   * Resolves with true once the socket accepts connections, or with false
+   * when it cannot (a process warning says why: another live process serves
+   * at `path`, or the socket cannot be created). Never rejects.
+   */
+  readonly listening: Promise<boolean>;
   /** Stops serving and removes the socket. Idempotent. */
   close(): void;
 }
+
+/** How long a connection may stay silent before the server closes it. */
+const IDLE_TIMEOUT = 5_000;
 
 let serving: TaskTreeServer | undefined;
 
@@ -101,64 +110,137 @@ let serving: TaskTreeServer | undefined;
  * `aiokit/node/register` calls it; task tracking must be on for the tree to
  * have anything in it.
  *
+ * The answer includes the process's command line (`process.argv`), title and
+ * Node version: anyone who can open the socket (only this user) can read them.
+ * A connection that stays silent for 5 s is closed. A socket left at the same
+ * path by a dead process is replaced; one that a live process still serves is
+ * left alone (`listening` resolves with false and a warning says so).
+ *
  * @example
  * ```ts
  * import { enableTaskTracking, serveTaskTree } from "aiokit/node";
  * enableTaskTracking();
- * serveTaskTree(); // now `aiokit ps <pid>` shows the tree
+ * const server = serveTaskTree(); // now `aiokit ps <pid>` shows the tree
+ * await server.listening;
  * ```
  *
  * @throws Error when the socket directory is not safe (not a directory owned by this user, or open to others).
  */
-export function serveTaskTree(): TaskTreeServer {
+export function serveTaskTree(
+  options: {
+    /** @internal Milliseconds a connection may stay silent (tests use a short one). Default 5 000. */
+    readonly idleTimeout?: number;
+  } = {},
+): TaskTreeServer {
   if (serving !== undefined) return serving;
   const path = taskTreeSocketPath();
-  if (process.platform !== "win32") {
-    prepareDir(socketDir());
-    try {
-      unlinkSync(path); // left by an earlier process with the same pid
-    } catch {
-      // none
-    }
-  }
-  const server: Server = createServer({ allowHalfOpen: false }, (socket) => {
-    socket.setEncoding("utf8");
-    let request = "";
-    socket.on("data", (chunk: string) => {
-      request += chunk;
-      if (request.length > MAX_REQUEST) socket.destroy();
-      else if (request.includes("\n")) {
-        const command = request.slice(0, request.indexOf("\n")).trim();
-        socket.end(`${JSON.stringify(answer(command))}\n`);
-      }
-    });
-    socket.on("error", () => socket.destroy());
-  });
-  server.on("error", (error) => {
-    process.emitWarning(`aiokit: cannot serve the task tree on ${path}: ${String(error)}`);
-  });
-  server.listen(path);
+  const unix = process.platform !== "win32";
+  if (unix) prepareDir(socketDir());
+  const idleTimeout = options.idleTimeout ?? IDLE_TIMEOUT;
+  const server: Server = createServer({ allowHalfOpen: false }, (socket) =>
+    serveConnection(socket, idleTimeout),
+  );
   server.unref();
-  const onExit = (): void => {
+  let owned = false; // the socket file at `path` is ours to remove
+  let closed = false;
+  const removeSocket = (): void => {
+    if (!owned) return;
+    owned = false;
     try {
       unlinkSync(path);
     } catch {
       // already gone
     }
   };
-  process.on("exit", onExit);
+  let settle: (served: boolean) => void = () => {};
+  const listening = new Promise<boolean>((resolve) => {
+    settle = resolve;
+    const fail = (why: string): void => {
+      process.emitWarning(`aiokit: cannot serve the task tree on ${path}: ${why}`);
+      resolve(false);
+    };
+    let retried = false;
+    server.on("listening", () => {
+      owned = true;
+      resolve(true);
+    });
+    server.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EADDRINUSE" || retried) return fail(String(error));
+      // A socket file is there: left by a dead process with the same pid
+      // (nobody accepts: replace it), or served by a live one (another copy
+      // of aiokit in this process, or a process with this pid in another
+      // container sharing the directory): leave that one alone.
+      retried = true;
+      void probe(path).then((state) => {
+        if (closed) return resolve(false);
+        if (state !== "stale") {
+          return fail(
+            state === "live"
+              ? "a live process already serves its task tree there (another copy of aiokit in this process, or a process with the same pid in another container); aiokit ps will ask that one"
+              : `the socket there cannot be checked: ${String(state)}`,
+          );
+        }
+        if (unix) {
+          try {
+            unlinkSync(path);
+          } catch {
+            // gone meanwhile
+          }
+        }
+        server.listen(path);
+      });
+    });
+  });
+  server.listen(path);
+  process.on("exit", removeSocket);
   const handle: TaskTreeServer = {
     path,
+    listening,
     close() {
       if (serving !== handle) return;
       serving = undefined;
-      process.off("exit", onExit);
-      server.close();
-      if (process.platform !== "win32") onExit();
+      closed = true;
+      process.off("exit", removeSocket);
+      if (server.listening) server.close();
+      removeSocket();
+      settle(false); // closed before it listened
     },
   };
   serving = handle;
   return handle;
+}
+
+/** Answers one request; closes a connection silent for `idleTimeout` ms so idle clients hold no descriptors. */
+function serveConnection(socket: Socket, idleTimeout: number): void {
+  socket.unref(); // a connected client must not keep the process alive
+  socket.setTimeout(idleTimeout, () => socket.destroy());
+  socket.setEncoding("utf8");
+  let request = "";
+  socket.on("data", (chunk: string) => {
+    request += chunk;
+    if (request.length > MAX_REQUEST) socket.destroy();
+    else if (request.includes("\n")) {
+      const command = request.slice(0, request.indexOf("\n")).trim();
+      socket.end(`${JSON.stringify(answer(command))}\n`);
+    }
+  });
+  socket.on("error", () => socket.destroy());
+}
+
+/** Whether a process accepts connections on the socket at `path`: `"stale"` when nobody does. */
+function probe(path: string): Promise<"live" | "stale" | Error> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.unref();
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve("live");
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      resolve(error.code === "ECONNREFUSED" || error.code === "ENOENT" ? "stale" : error);
+    });
+  });
 }
 
 function answer(command: string): TaskTreeSnapshot | { error: string } {

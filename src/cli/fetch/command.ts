@@ -2,6 +2,7 @@
 import { ReadStream, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { CancelledError } from "../../index.js";
+import { exitCodeOf, type StopSignal } from "../stop-signals.js";
 import { styleFor } from "../style.js";
 import { ExitCode } from "../usage.js";
 import { Fetcher, type FetchStats, openInput } from "./fetcher.js";
@@ -15,8 +16,10 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   const drain = new AbortController();
   const abort = new AbortController();
   let interrupts = 0;
-  const onSignal = (): void => {
+  let stoppedBy: StopSignal | undefined; // the first stop signal decides the exit code: 130 or 143
+  const onSignal = (signal: StopSignal): void => {
     interrupts++;
+    stoppedBy ??= signal;
     if (interrupts === 1) {
       drain.abort(new CancelledError("Interrupted"));
       if (!options.quiet) {
@@ -83,9 +86,10 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
     stderr.write(
       `${style.red("aiokit fetch failed:")} ${failure instanceof Error ? failure.message : String(failure)}\n`,
     );
-    return ExitCode.failed;
+    // A run a signal stopped exits with its code, even when it also failed (e.g. an output FIFO nobody opened).
+    return stoppedBy === undefined ? ExitCode.failed : exitCodeOf(stoppedBy);
   }
-  if (interrupts > 0) return ExitCode.interrupted;
+  if (stoppedBy !== undefined) return exitCodeOf(stoppedBy);
   return fetcher.stats.failed > 0 ? ExitCode.failed : ExitCode.ok;
 }
 

@@ -124,7 +124,8 @@ class Job {
   constructor(options: FetchOptions, stats: MutableStats, requester: Requester, run: FetchRun) {
     this.#stats = stats;
     this.#requester = requester;
-    this.#out = NdjsonWriter.open(options.output, (error) => this.#cancel.abort(error));
+    // A stop gives up on an output still opening (a FIFO nobody reads): see NdjsonWriter.open.
+    this.#out = NdjsonWriter.open(options.output, (error) => this.#cancel.abort(error), run.drain);
     this.#drain = run.drain;
     this.#unlink = link(run.abort, this.#cancel);
     this.#retry = {

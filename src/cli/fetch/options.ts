@@ -58,12 +58,13 @@ Each record: {"line","url","method","status","ok","headers","ms","bytes","attemp
 "body" (+"truncated") | "file"+"sha256", "redirects"+"finalUrl" when redirected, "error"}.
 A malformed input line becomes a record with "error" and its line number; the run goes on.
 
-Ctrl-C: stop taking new URLs, let requests in flight finish, flush, exit 130.
+Ctrl-C: stop taking new URLs, let requests in flight finish, flush, exit 130 (SIGTERM: 143).
 Ctrl-C again: abort the requests in flight (recorded with "error": "cancelled").
 A crash or kill -9 leaves at most a partial last line; --resume repairs it.
 
 Exit codes: 0 all requests answered (any HTTP status), 1 some requests failed (network error,
-timeout, bad input line), 2 bad command line, 130 interrupted.
+timeout, bad input line), 2 bad command line, 130 interrupted,
+143 terminated (SIGTERM).
 
 Examples:
   aiokit fetch urls.txt -o results.ndjson -c 100 --per-host 4 --rate 50/s

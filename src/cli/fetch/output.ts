@@ -3,7 +3,15 @@
  * arrives, with backpressure, and flushed on close. A crash can leave at most
  * a partial last line, which `repairAndScan` (for `--resume`) detects and cuts.
  */
-import { createReadStream, createWriteStream } from "node:fs";
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  statSync,
+  type WriteStream,
+} from "node:fs";
 import { open, stat } from "node:fs/promises";
 import type { Writable } from "node:stream";
 
@@ -61,21 +69,34 @@ export class NdjsonWriter {
   ) {
     this.#out = out;
     this.#owned = owned;
-    out.on("error", (error: Error) => {
-      if (this.#error !== undefined) return;
-      this.#error = error;
-      onError?.(error);
-    });
+    this.#onError = onError;
+    out.on("error", this.#failed);
   }
+
+  readonly #onError: ((error: Error) => void) | undefined;
+
+  /** The stream failed (or was given up on): every later write and close() fails with `error`. */
+  readonly #failed = (error: Error): void => {
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    this.#onError?.(error);
+  };
 
   /**
    * Appends to `path` (created if missing), or writes to stdout when `path`
    * is undefined. `onError` hears of the stream's first error at once (a
    * missing directory, a full disk), before any write fails with it.
    */
-  static open(path: string | undefined, onError?: (error: Error) => void): NdjsonWriter {
+  static open(
+    path: string | undefined,
+    onError?: (error: Error) => void,
+    stop?: AbortSignal,
+  ): NdjsonWriter {
     if (path === undefined) return new NdjsonWriter(process.stdout, false, onError);
-    return new NdjsonWriter(createWriteStream(path, { flags: "a" }), true, onError);
+    const out = createWriteStream(path, { flags: "a" });
+    const writer = new NdjsonWriter(out, true, onError);
+    if (stop !== undefined) giveUpOpeningOn(stop, out, writer.#failed);
+    return writer;
   }
 
   get written(): number {
@@ -135,7 +156,8 @@ export class NdjsonWriter {
     }
     await new Promise<void>((resolve, reject) => {
       this.#out.once("error", reject);
-      this.#out.end(() => resolve());
+      // end()'s callback also hears of an error (a stream destroyed while opening, see giveUpOpeningOn).
+      this.#out.end((error?: Error | null) => (error ? reject(error) : resolve()));
     });
   }
 }
@@ -238,5 +260,41 @@ function parseRecord(bytes: Buffer): ResultRecord | undefined {
     return typeof value === "object" && value !== null ? (value as ResultRecord) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Opening a FIFO for writing waits, in a thread of libuv's pool, until a
+ * reader opens it; nothing can cancel that wait, and even process.exit()
+ * then hangs (it joins the pool's threads). When `stop` aborts while `out`
+ * is still opening a FIFO, the FIFO is opened for reading here, which ends
+ * the wait, and the writer fails with an error saying what was not written.
+ */
+function giveUpOpeningOn(
+  stop: AbortSignal,
+  out: WriteStream,
+  failed: (error: Error) => void,
+): void {
+  const giveUp = (): void => {
+    if (!out.pending) return;
+    const path = String(out.path);
+    let reader: number;
+    try {
+      if (!statSync(path).isFIFO()) return;
+      reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return;
+    }
+    out.once("close", () => closeSync(reader));
+    const error = new Error(
+      `Stopped before anyone opened the FIFO ${path} for reading: its records were not written`,
+    );
+    failed(error); // at once: close() may come before the stream's error event
+    out.destroy(error);
+  };
+  if (stop.aborted) giveUp();
+  else {
+    stop.addEventListener("abort", giveUp, { once: true });
+    out.once("open", () => stop.removeEventListener("abort", giveUp));
   }
 }
