@@ -5,7 +5,6 @@
  * @module aiokit
  */
 
-export { type AsCompletedOptions, asCompleted } from "./as-completed.js";
 export { type Clock, getClock, now, realClock, setClock, type TimerHandle } from "./clock.js";
 export {
   CancelledError,
@@ -14,7 +13,6 @@ export {
   TaskGroupError,
   TimeoutError,
 } from "./errors.js";
-export { type Awaitable, type AwaitedOf, type GatherOptions, gather } from "./gather.js";
 // Throughput: limits, rate limits, retries, streams (issue 4)
 export { type KeyedLimit, type KeyedLimiterOptions, keyedLimiter } from "./limit/keyed-limiter.js";
 export { type Limit, type LimitOptions, limiter } from "./limit/limiter.js";
@@ -26,7 +24,6 @@ export {
   type RateOption,
 } from "./limit/rate-limiter.js";
 export { RetryError, type RetryOptions, retry } from "./limit/retry.js";
-export { type RaceOptions, race } from "./race.js";
 // Resource management (issue 5)
 export { AsyncExitStack } from "./resource/exit-stack.js";
 export {
@@ -41,8 +38,6 @@ export {
 export { LeaseReleasedError, PoolClosedError, PoolOverflowError } from "./resource/pool-errors.js";
 export { type ResourceFactory, type ResourceHandle, resource } from "./resource/resource.js";
 export { SuppressedError, type SuppressedErrorConstructor } from "./resource/suppressed-error.js";
-export { type ShieldOptions, shield } from "./shield.js";
-export { type SleepOptions, sleep } from "./sleep.js";
 export type { CatchResult } from "./stream/catch.js";
 export type {
   EventSourceLike,
@@ -65,19 +60,34 @@ export {
   stream,
   zip,
 } from "./stream/stream.js";
-export { Task, type TaskFn, type TaskState } from "./task.js";
-export { type SpawnOptions, TaskGroup, type TaskGroupOptions, taskGroup } from "./task-group.js";
-export { moveOnAfter, moveOnAt, type TimeoutOptions, timeout, timeoutAt } from "./timeout.js";
-export { type ReturnWhen, type WaitOptions, type WaitResult, wait } from "./wait.js";
+export { type AsCompletedOptions, asCompleted } from "./task/as-completed.js";
+export { type Awaitable, type AwaitedOf, type GatherOptions, gather } from "./task/gather.js";
+export { type RaceOptions, race } from "./task/race.js";
+export { type ShieldOptions, shield } from "./task/shield.js";
+export { type SleepOptions, sleep } from "./task/sleep.js";
+export { Task, type TaskFn, type TaskState } from "./task/task.js";
+export {
+  type SpawnOptions,
+  TaskGroup,
+  type TaskGroupOptions,
+  taskGroup,
+} from "./task/task-group.js";
+export { moveOnAfter, moveOnAt, type TimeoutOptions, timeout, timeoutAt } from "./task/timeout.js";
+export { type ReturnWhen, type WaitOptions, type WaitResult, wait } from "./task/wait.js";
 
 // Synchronization primitives and queues (issue 3)
 
-export { Barrier, type BarrierStatistics, type BarrierWaitOptions } from "./barrier.js";
-export { CapacityLimiter, type CapacityLimiterStatistics } from "./capacity-limiter.js";
-export { Condition, type ConditionStatistics, type ConditionWaitOptions } from "./condition.js";
-export { Event, type EventStatistics, type EventWaitOptions } from "./event.js";
-export { Lock, type LockAcquireOptions, type LockStatistics } from "./lock.js";
-export type { Permit } from "./permit.js";
+export { Barrier, type BarrierStatistics, type BarrierWaitOptions } from "./sync/barrier.js";
+export { CapacityLimiter, type CapacityLimiterStatistics } from "./sync/capacity-limiter.js";
+export {
+  Condition,
+  type ConditionStatistics,
+  type ConditionWaitOptions,
+} from "./sync/condition.js";
+export { BrokenBarrierError, QueueEmpty, QueueFull, QueueShutDown } from "./sync/errors.js";
+export { Event, type EventStatistics, type EventWaitOptions } from "./sync/event.js";
+export { Lock, type LockAcquireOptions, type LockStatistics } from "./sync/lock.js";
+export type { Permit } from "./sync/permit.js";
 export {
   LifoQueue,
   PriorityQueue,
@@ -87,6 +97,5 @@ export {
   type QueueShutdownOptions,
   type QueueStatistics,
   type QueueWaitOptions,
-} from "./queue.js";
-export { BoundedSemaphore, Semaphore, type SemaphoreStatistics } from "./semaphore.js";
-export { BrokenBarrierError, QueueEmpty, QueueFull, QueueShutDown } from "./sync-errors.js";
+} from "./sync/queue.js";
+export { BoundedSemaphore, Semaphore, type SemaphoreStatistics } from "./sync/semaphore.js";

@@ -3,8 +3,8 @@
  * tree, the leak report). Off by default: the core pays one `undefined` check
  * per event.
  */
-import type { Task } from "../task.js";
-import type { TaskGroup } from "../task-group.js";
+import type { Task } from "../task/task.js";
+import type { TaskGroup } from "../task/task-group.js";
 
 export interface Instrument {
   /** A group was created; `parent` is the signal it was given (a task's or a group's, if any). */

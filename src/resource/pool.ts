@@ -3,7 +3,7 @@ import { describe, expectFunction, expectNumber, expectSignal } from "../_intern
 import { WaitQueue } from "../_internal/wait-queue.js";
 import { type Clock, getClock, type TimerHandle } from "../clock.js";
 import { TimeoutError } from "../errors.js";
-import { sleep } from "../sleep.js";
+import { sleep } from "../task/sleep.js";
 import { LeaseReleasedError, PoolClosedError, PoolOverflowError } from "./pool-errors.js";
 
 /** Which of the pool's callbacks failed, as told to {@link PoolOptions.onError}. */

@@ -1,6 +1,6 @@
-import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
-import { describe, expectSignal } from "./_internal/describe.js";
-import { CancelledError } from "./errors.js";
+import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { describe, expectSignal } from "../_internal/describe.js";
+import { CancelledError } from "../errors.js";
 import { isThenable } from "./task.js";
 
 /** Something `gather`, `race` and `asCompleted` can run: a task function (given a signal) or a promise. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { refuseWait, WaitQueue } from "../../src/_internal/wait-queue.js";
-import { flush, listeners, track } from "./helpers.js";
+import { flush, listeners, track } from "../sync/helpers.js";
 
 describe("WaitQueue", () => {
   it("wakes waiters one at a time in FIFO order with the given value", async () => {

@@ -1,7 +1,7 @@
-import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
-import { expectFunction, expectNumber, expectSignal } from "./_internal/describe.js";
-import { getClock } from "./clock.js";
-import { isCancellation, TimeoutError } from "./errors.js";
+import { addAbortListener, removeAbortListener } from "../_internal/abort.js";
+import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { getClock } from "../clock.js";
+import { isCancellation, TimeoutError } from "../errors.js";
 import { isThenable } from "./task.js";
 
 /** Options of {@link timeout} and its relatives. */

@@ -1,5 +1,5 @@
-import { instrument } from "./_internal/instrument.js";
-import { CancelledError, isCancellation } from "./errors.js";
+import { instrument } from "../_internal/instrument.js";
+import { CancelledError, isCancellation } from "../errors.js";
 
 /** Where a task is in its life. */
 export type TaskState = "pending" | "fulfilled" | "rejected" | "cancelled";

@@ -1,6 +1,6 @@
-import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
-import { expectSignal } from "./_internal/describe.js";
-import { CancelledError } from "./errors.js";
+import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { expectSignal } from "../_internal/describe.js";
+import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
 import { isThenable } from "./task.js";
 

@@ -1,7 +1,7 @@
-import { describe, expectNumber, expectSignal } from "./_internal/describe.js";
-import { Heap } from "./_internal/heap.js";
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
-import { QueueEmpty, QueueFull, QueueShutDown } from "./sync-errors.js";
+import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
+import { Heap } from "../_internal/heap.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
+import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 
 /** Options of {@link Queue} and {@link LifoQueue}. */
 export interface QueueOptions {

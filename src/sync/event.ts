@@ -1,4 +1,4 @@
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 
 /** Options of {@link Event.wait}. */
 export interface EventWaitOptions {
