@@ -73,7 +73,7 @@ let nextGroupId = 1;
 const STACK_FRAMES = 10;
 
 /** @internal The instrument behind task tracking. */
-export class TaskTracker implements Instrument {
+export class TaskTracker implements Instrument<Task<unknown>, TaskGroup> {
   readonly current = new AsyncLocalStorage<TrackedNode>();
   readonly #nodes = new Map<Task<unknown> | TaskGroup, TrackedNode>();
   readonly #bySignal = new WeakMap<AbortSignal, TrackedNode>();
