@@ -26,16 +26,16 @@ export {
 export { RetryError, type RetryOptions, retry } from "./limit/retry.js";
 // Resource management (issue 5)
 export { AsyncExitStack } from "./resource/exit-stack.js";
-export {
-  type AcquireOptions,
-  Lease,
-  Pool,
-  type PoolCloseOptions,
-  type PoolOperation,
-  type PoolOptions,
-  type PoolStats,
-} from "./resource/pool.js";
+export { Lease } from "./resource/lease.js";
+export { Pool } from "./resource/pool.js";
 export { LeaseReleasedError, PoolClosedError, PoolOverflowError } from "./resource/pool-errors.js";
+export type {
+  AcquireOptions,
+  PoolCloseOptions,
+  PoolOperation,
+  PoolOptions,
+  PoolStats,
+} from "./resource/pool-options.js";
 export { type ResourceFactory, type ResourceHandle, resource } from "./resource/resource.js";
 export { SuppressedError, type SuppressedErrorConstructor } from "./resource/suppressed-error.js";
 export type { CatchResult } from "./stream/catch.js";
