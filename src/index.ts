@@ -39,6 +39,15 @@ export type {
 export { type ResourceFactory, type ResourceHandle, resource } from "./resource/resource.js";
 export { SuppressedError, type SuppressedErrorConstructor } from "./resource/suppressed-error.js";
 export type { CatchResult } from "./stream/catch.js";
+export { merge, stream, zip } from "./stream/make.js";
+export type {
+  ItemOf,
+  StreamBatchOptions,
+  StreamForEachOptions,
+  StreamMapOptions,
+  StreamOptions,
+  StreamTerminalOptions,
+} from "./stream/options.js";
 export type {
   EventSourceLike,
   EventSourceOptions,
@@ -48,18 +57,7 @@ export type {
   PushSourceOptions,
 } from "./stream/push-source.js";
 export type { StreamSource } from "./stream/sources.js";
-export {
-  type ItemOf,
-  merge,
-  Stream,
-  type StreamBatchOptions,
-  type StreamForEachOptions,
-  type StreamMapOptions,
-  type StreamOptions,
-  type StreamTerminalOptions,
-  stream,
-  zip,
-} from "./stream/stream.js";
+export { Stream } from "./stream/stream.js";
 export { type AsCompletedOptions, asCompleted } from "./task/as-completed.js";
 export { type Awaitable, type AwaitedOf, type GatherOptions, gather } from "./task/gather.js";
 export { type RaceOptions, race } from "./task/race.js";
