@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { findCycles } from "../../scripts/check-cycles.js";
+import { findCycles, findLayerViolations } from "../../scripts/check-cycles.js";
 
 const src = fileURLToPath(new URL("../../../src/", import.meta.url));
 
@@ -33,5 +33,21 @@ describe("import circles", () => {
     );
     writeFileSync(join(dir, "leaf.ts"), 'import { group } from "./group.js";\n');
     assert.deepEqual(findCycles(dir), [["a/hooks.ts", "task.ts", "group.ts", "a/hooks.ts"]]);
+  });
+
+  it("src/ folders import only what their READMEs allow (the CLI: public entries only)", () => {
+    assert.deepEqual(findLayerViolations(src), []);
+  });
+
+  it("reports an import a folder may not make", () => {
+    const layers = { "cli/": ["index.ts"], "_internal/": [] };
+    mkdirSync(join(dir, "cli"));
+    mkdirSync(join(dir, "_internal"));
+    writeFileSync(join(dir, "_internal", "abort.ts"), "export const link = 1;\n");
+    writeFileSync(
+      join(dir, "cli", "fetch.ts"),
+      'import { link } from "../_internal/abort.js";\nimport { sleep } from "../index.js";\n',
+    );
+    assert.deepEqual(findLayerViolations(dir, layers), ["cli/fetch.ts → _internal/abort.ts"]);
   });
 });
