@@ -1,3 +1,4 @@
+import { resolved } from "../_internal/thenable.js";
 import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 
 /** Options of {@link Event.wait}. */
@@ -16,8 +17,6 @@ export interface EventStatistics {
   /** Callers waiting in `wait()`. */
   readonly waiting: number;
 }
-
-const resolved: Promise<void> = Promise.resolve();
 
 /**
  * A flag tasks can wait for (asyncio's `Event`): `wait()` resolves once

@@ -1,8 +1,8 @@
 import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
 import { expectSignal } from "../_internal/describe.js";
+import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
-import { isThenable } from "./task.js";
 
 /** Options of {@link asCompleted}. */
 export interface AsCompletedOptions {

@@ -1,8 +1,8 @@
 import { addAbortListener, removeAbortListener } from "../_internal/abort.js";
 import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { isThenable } from "../_internal/thenable.js";
 import { getClock } from "../clock.js";
 import { isCancellation, TimeoutError } from "../errors.js";
-import { isThenable } from "./task.js";
 
 /** Options of {@link timeout} and its relatives. */
 export interface TimeoutOptions {
