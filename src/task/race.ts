@@ -1,4 +1,4 @@
-import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { link, sharedController } from "../_internal/abort.js";
 import { expectSignal } from "../_internal/describe.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
@@ -48,8 +48,7 @@ export async function race(
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
   const controller = sharedController();
-  const onAbort = (): void => controller.abort(outer?.reason);
-  if (outer !== undefined) addAbortListener(outer, onAbort);
+  const unlink = link(outer, controller);
   let winner: { ok: boolean; value: unknown } | undefined;
   const settle = (ok: boolean, value: unknown): void => {
     if (winner !== undefined || controller.signal.aborted) return;
@@ -80,7 +79,7 @@ export async function race(
   try {
     await Promise.all(running);
   } finally {
-    if (outer !== undefined) removeAbortListener(outer, onAbort);
+    unlink();
   }
   if (winner === undefined) throw outer?.reason;
   if (!winner.ok) throw winner.value;

@@ -1,4 +1,4 @@
-import { addAbortListener, removeAbortListener } from "../_internal/abort.js";
+import { link } from "../_internal/abort.js";
 import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { isThenable } from "../_internal/thenable.js";
 import { getClock } from "../clock.js";
@@ -126,8 +126,7 @@ async function runWithDeadline<T>(
     return undefined;
   }
   const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(outer?.reason);
-  if (outer !== undefined) addAbortListener(outer, onOuterAbort);
+  const unlink = link(outer, controller);
   const clock = getClock();
   let expiry: TimeoutError | undefined;
   const timer =
@@ -154,7 +153,7 @@ async function runWithDeadline<T>(
     return expired(expiry, outer, throwOnExpiry);
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
-    if (outer !== undefined) removeAbortListener(outer, onOuterAbort);
+    unlink();
   }
 }
 
