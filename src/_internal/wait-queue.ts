@@ -12,6 +12,9 @@
  * A waiter may carry `data` (a blocked `Queue.put` carries its item): the
  * waker reads it with `peekData()` and then wakes or rejects that waiter, all
  * in the same synchronous step, so the hand-over cannot be torn by an abort.
+ *
+ * The owner may pass `onAbandon` to hear of a waiter that left because its
+ * signal aborted (after it was rejected): a RateLimiter then re-arms its timer.
  */
 
 import { addAbortListener, removeAbortListener } from "./abort.js";
@@ -58,6 +61,7 @@ class Waiter<T, D> {
     const signal = this.signal as AbortSignal;
     queue._remove(this);
     this.reject(signal.reason);
+    queue._abandoned();
   }
 }
 
@@ -65,6 +69,12 @@ export class WaitQueue<T, D = undefined> {
   #head: Waiter<T, D> | undefined;
   #tail: Waiter<T, D> | undefined;
   #size = 0;
+  readonly #onAbandon: (() => void) | undefined;
+
+  /** @param onAbandon - Called after a waiter left the queue because its signal aborted. */
+  constructor(onAbandon?: () => void) {
+    this.#onAbandon = onAbandon;
+  }
 
   /** Number of waiters queued now. */
   get size(): number {
@@ -128,6 +138,11 @@ export class WaitQueue<T, D = undefined> {
     let count = 0;
     while (this.rejectOne(reason)) count++;
     return count;
+  }
+
+  /** @internal A waiter left on abort (for Waiter only). */
+  _abandoned(): void {
+    this.#onAbandon?.();
   }
 
   /** @internal Unlinks `waiter` and drops its abort listener (for Waiter only). */

@@ -87,4 +87,22 @@ describe("WaitQueue", () => {
       message: "Expected `signal` to be an AbortSignal, got null",
     });
   });
+
+  it("tells its owner of a waiter that left on abort, after rejecting it, and of nothing else", async () => {
+    const seen: string[] = [];
+    const queue = new WaitQueue<number>(() => seen.push(`left, size ${queue.size}`));
+    const controller = new AbortController();
+    const leaving = queue.wait(controller.signal);
+    leaving.catch((e) => seen.push(`rejected ${String(e)}`));
+    const staying = queue.wait();
+    controller.abort("gone");
+    assert.deepEqual(seen, ["left, size 1"]);
+    await flush();
+    assert.deepEqual(seen, ["left, size 1", "rejected gone"]);
+    queue.wakeOne(1);
+    assert.equal(await staying, 1);
+    queue.wait().catch(() => undefined);
+    queue.rejectAll(new Error("closed"));
+    assert.deepEqual(seen, ["left, size 1", "rejected gone"]);
+  });
 });
