@@ -37,6 +37,7 @@ function importsOf(file: string): string[] {
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   "clock.ts": [],
   "errors.ts": [],
+  "deprecated.ts": ["clock.ts"],
   "_internal/": ["errors.ts"],
   "sync/": ["_internal/", "errors.ts"],
   "task/": ["_internal/", "clock.ts", "errors.ts"],

@@ -5,7 +5,9 @@
  * @module aiokit
  */
 
-export { type Clock, getClock, now, realClock, setClock, type TimerHandle } from "./clock.js";
+export { now } from "./clock.js";
+// Moved to aiokit/testing; deprecated aliases until 0.3.0.
+export { type Clock, getClock, realClock, setClock, type TimerHandle } from "./deprecated.js";
 export {
   CancelledError,
   type ErrorOptions,

@@ -6,7 +6,8 @@
  * keeping up with a bare undici loop and not.
  */
 import type { Dispatcher } from "undici";
-import { getClock, TimeoutError } from "../../index.js";
+import { TimeoutError } from "../../index.js";
+import { getClock } from "../../testing/index.js";
 import { DeadlineEntry, Deadlines } from "./deadlines.js";
 
 /** Response headers as undici parses them: lower-case names. */
