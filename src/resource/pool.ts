@@ -8,7 +8,7 @@
 import { link, noop } from "../_internal/abort.js";
 import { expectFunction, expectSignal } from "../_internal/describe.js";
 import { resolved } from "../_internal/thenable.js";
-import { WaitQueue } from "../_internal/wait-queue.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 import { IdleSlots } from "./idle-slots.js";
 import { Lease, type PoolSlot } from "./lease.js";
 import { PoolClosing, type PoolState } from "./pool-closing.js";
@@ -154,14 +154,8 @@ export class Pool<T> implements AsyncDisposable {
    */
   acquire(options?: AcquireOptions): Promise<Lease<T>> {
     const signal = options?.signal;
-    if (signal !== undefined) {
-      try {
-        expectSignal(signal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (signal.aborted) return Promise.reject(signal.reason);
-    }
+    const refused = refuseWait(signal);
+    if (refused !== undefined) return refused;
     if (this.#closing.state !== "open") return Promise.reject(this.#closing.error());
     if (this.#queue.size === 0) {
       // Nobody ahead in line: an idle resource, or room to create one.
