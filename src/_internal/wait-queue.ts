@@ -110,33 +110,44 @@ export class WaitQueue<T, D = undefined> {
 
   /** Wakes the first waiter with `value`; false when nobody waits. */
   wakeOne(value: T): boolean {
-    const waiter = this.#head;
+    const waiter = this.#shift();
     if (waiter === undefined) return false;
-    this._remove(waiter);
     waiter.resolve(value);
     return true;
   }
 
   /** Wakes every waiter queued now with `value`; returns how many. */
   wakeAll(value: T): number {
-    let count = 0;
-    while (this.wakeOne(value)) count++;
-    return count;
+    return this.#drain((waiter) => waiter.resolve(value));
   }
 
   /** Rejects the first waiter with `reason`; false when nobody waits. */
   rejectOne(reason: unknown): boolean {
-    const waiter = this.#head;
+    const waiter = this.#shift();
     if (waiter === undefined) return false;
-    this._remove(waiter);
     waiter.reject(reason);
     return true;
   }
 
   /** Rejects every waiter queued now with `reason`; returns how many. */
   rejectAll(reason: unknown): number {
+    return this.#drain((waiter) => waiter.reject(reason));
+  }
+
+  /** Takes the first waiter out of the queue (its abort listener gone), or undefined. */
+  #shift(): Waiter<T, D> | undefined {
+    const waiter = this.#head;
+    if (waiter !== undefined) this._remove(waiter);
+    return waiter;
+  }
+
+  /** Takes out every waiter queued now, oldest first, handing each to `settle`. */
+  #drain(settle: (waiter: Waiter<T, D>) => void): number {
     let count = 0;
-    while (this.rejectOne(reason)) count++;
+    for (let waiter = this.#shift(); waiter !== undefined; waiter = this.#shift()) {
+      settle(waiter);
+      count++;
+    }
     return count;
   }
 
