@@ -1,8 +1,8 @@
 import { link, sharedController } from "../_internal/abort.js";
 import { expectSignal } from "../_internal/describe.js";
-import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
+import { startItem } from "./start-item.js";
 
 /** Options of {@link race}. */
 export interface RaceOptions {
@@ -57,25 +57,7 @@ export async function race(
       new CancelledError("Cancelled because another contender of race() settled first"),
     );
   };
-  const running = list.map((item) => {
-    let value: unknown;
-    let thenable: boolean;
-    try {
-      value = typeof item === "function" ? item(controller.signal) : item;
-      thenable = isThenable(value); // reads `then`, whose getter may throw
-    } catch (error) {
-      settle(false, error);
-      return undefined;
-    }
-    if (!thenable) {
-      settle(true, value);
-      return undefined;
-    }
-    return Promise.resolve(value).then(
-      (v) => settle(true, v),
-      (e: unknown) => settle(false, e),
-    );
-  });
+  const running = list.map((item) => startItem(item, controller.signal, settle));
   try {
     await Promise.all(running);
   } finally {
