@@ -1,6 +1,8 @@
 /**
  * The one clock all of aiokit's timing goes through, so the virtual clock of
- * `aiokit/testing` can replace it. Times are milliseconds.
+ * `aiokit/testing` can replace it. Times are milliseconds. `now()` is public
+ * in `aiokit`; the hooks (`getClock`, `setClock`, `realClock`, `Clock`,
+ * `TimerHandle`) in `aiokit/testing`.
  * @module
  */
 
@@ -13,7 +15,7 @@ export type TimerHandle = unknown;
  *
  * @example
  * ```ts
- * import { getClock } from "aiokit";
+ * import { getClock } from "aiokit/testing";
  * const clock = getClock();
  * const handle = clock.setTimer(() => console.log("tick"), 100);
  * clock.clearTimer(handle);
@@ -41,7 +43,7 @@ interface LongTimer {
  *
  * @example
  * ```ts
- * import { realClock, setClock } from "aiokit";
+ * import { realClock, setClock } from "aiokit/testing";
  * setClock(realClock); // undo a test's virtual clock by hand
  * ```
  */
@@ -78,7 +80,7 @@ let current: Clock = realClock;
  *
  * @example
  * ```ts
- * import { getClock } from "aiokit";
+ * import { getClock } from "aiokit/testing";
  * const started = getClock().now();
  * ```
  */
@@ -92,7 +94,7 @@ export function getClock(): Clock {
  *
  * @example
  * ```ts
- * import { setClock, realClock } from "aiokit";
+ * import { setClock, realClock } from "aiokit/testing";
  * const previous = setClock(realClock);
  * setClock(previous);
  * ```

@@ -1,11 +1,13 @@
 /**
  * A growable FIFO ring buffer: O(1) `push` and `shift` (amortized; growing
  * doubles the backing array), no `Array.shift()`. Emptied slots are cleared so
- * the ring never keeps a value alive after handing it out.
+ * the ring never keeps a value alive after handing it out, and a ring grown
+ * past 1,024 slots by a burst gives that memory back once it is empty.
  */
 export class Ring<T> {
   #items: (T | undefined)[];
   #mask: number;
+  readonly #initial: number;
   #head = 0;
   #size = 0;
 
@@ -13,6 +15,7 @@ export class Ring<T> {
   constructor(capacity = 16) {
     let cap = 4;
     while (cap < capacity) cap *= 2;
+    this.#initial = cap;
     this.#items = new Array<T | undefined>(cap);
     this.#mask = cap - 1;
   }
@@ -34,7 +37,7 @@ export class Ring<T> {
     const item = this.#items[head];
     this.#items[head] = undefined;
     this.#head = (head + 1) & this.#mask;
-    this.#size--;
+    if (--this.#size === 0 && this.#mask > 1023) this.clear();
     return item;
   }
 
@@ -49,9 +52,11 @@ export class Ring<T> {
   }
 
   /** Removes every item. */
+  /** Removes every item (and shrinks back to the initial capacity). */
   clear(): void {
-    if (this.#size === 0) return;
-    this.#items = new Array<T | undefined>(this.#items.length);
+    if (this.#size === 0 && this.#mask === this.#initial - 1) return;
+    this.#items = new Array<T | undefined>(this.#initial);
+    this.#mask = this.#initial - 1;
     this.#head = 0;
     this.#size = 0;
   }

@@ -1,5 +1,5 @@
 /** True for anything `await` would unwrap: an object or function with a `then` method. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return (
     value !== null &&
     (typeof value === "object" || typeof value === "function") &&

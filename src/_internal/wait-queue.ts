@@ -12,6 +12,9 @@
  * A waiter may carry `data` (a blocked `Queue.put` carries its item): the
  * waker reads it with `peekData()` and then wakes or rejects that waiter, all
  * in the same synchronous step, so the hand-over cannot be torn by an abort.
+ *
+ * The owner may pass `onAbandon` to hear of a waiter that left because its
+ * signal aborted (after it was rejected): a RateLimiter then re-arms its timer.
  */
 
 import { addAbortListener, removeAbortListener } from "./abort.js";
@@ -58,6 +61,7 @@ class Waiter<T, D> {
     const signal = this.signal as AbortSignal;
     queue._remove(this);
     this.reject(signal.reason);
+    queue._abandoned();
   }
 }
 
@@ -65,6 +69,12 @@ export class WaitQueue<T, D = undefined> {
   #head: Waiter<T, D> | undefined;
   #tail: Waiter<T, D> | undefined;
   #size = 0;
+  readonly #onAbandon: (() => void) | undefined;
+
+  /** @param onAbandon - Called after a waiter left the queue because its signal aborted. */
+  constructor(onAbandon?: () => void) {
+    this.#onAbandon = onAbandon;
+  }
 
   /** Number of waiters queued now. */
   get size(): number {
@@ -100,34 +110,50 @@ export class WaitQueue<T, D = undefined> {
 
   /** Wakes the first waiter with `value`; false when nobody waits. */
   wakeOne(value: T): boolean {
-    const waiter = this.#head;
+    const waiter = this.#shift();
     if (waiter === undefined) return false;
-    this._remove(waiter);
     waiter.resolve(value);
     return true;
   }
 
   /** Wakes every waiter queued now with `value`; returns how many. */
   wakeAll(value: T): number {
-    let count = 0;
-    while (this.wakeOne(value)) count++;
-    return count;
+    return this.#drain((waiter) => waiter.resolve(value));
   }
 
   /** Rejects the first waiter with `reason`; false when nobody waits. */
   rejectOne(reason: unknown): boolean {
-    const waiter = this.#head;
+    const waiter = this.#shift();
     if (waiter === undefined) return false;
-    this._remove(waiter);
     waiter.reject(reason);
     return true;
   }
 
   /** Rejects every waiter queued now with `reason`; returns how many. */
   rejectAll(reason: unknown): number {
+    return this.#drain((waiter) => waiter.reject(reason));
+  }
+
+  /** Takes the first waiter out of the queue (its abort listener gone), or undefined. */
+  #shift(): Waiter<T, D> | undefined {
+    const waiter = this.#head;
+    if (waiter !== undefined) this._remove(waiter);
+    return waiter;
+  }
+
+  /** Takes out every waiter queued now, oldest first, handing each to `settle`. */
+  #drain(settle: (waiter: Waiter<T, D>) => void): number {
     let count = 0;
-    while (this.rejectOne(reason)) count++;
+    for (let waiter = this.#shift(); waiter !== undefined; waiter = this.#shift()) {
+      settle(waiter);
+      count++;
+    }
     return count;
+  }
+
+  /** @internal A waiter left on abort (for Waiter only). */
+  _abandoned(): void {
+    this.#onAbandon?.();
   }
 
   /** @internal Unlinks `waiter` and drops its abort listener (for Waiter only). */

@@ -1,6 +1,7 @@
 import { addAbortListener, neverAborted, noop, removeAbortListener } from "../_internal/abort.js";
-import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { expectFunction, expectNumber } from "../_internal/describe.js";
 import { Ring } from "../_internal/ring.js";
+import { refuseWait } from "../_internal/wait-queue.js";
 import { CancelledError } from "../errors.js";
 
 /** Options of one call of a {@link Limit} function. */
@@ -126,14 +127,8 @@ class LimitCore {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = options.signal;
-      if (signal !== undefined) {
-        try {
-          expectSignal(signal);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        if (signal.aborted) return Promise.reject(signal.reason);
-      }
+      const refused = refuseWait(signal);
+      if (refused !== undefined) return refused;
     }
     if (this.#opened === 0 && this.#groups.size === 0) {
       if (this.active < this.concurrency && this.#readyCount === 0) {

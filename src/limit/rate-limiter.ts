@@ -1,6 +1,7 @@
-import { addAbortListener, neverAborted, removeAbortListener } from "../_internal/abort.js";
+import { neverAborted } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { resolved } from "../_internal/thenable.js";
+import { WaitQueue } from "../_internal/wait-queue.js";
 import { type Clock, getClock, type TimerHandle } from "../clock.js";
 
 /** Options of {@link RateLimiter}: at most `limit` starts in any `interval` ms. */
@@ -18,15 +19,6 @@ export type RateOption = RateLimiter | RateLimiterOptions;
 export interface RateLimiterAcquireOptions {
   /** Aborting it while the call waits for its turn removes it from the queue and rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
-}
-
-interface Waiter {
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
-  resolve: () => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /**
@@ -60,9 +52,8 @@ export class RateLimiter {
   // The last `limit` start times, as a ring once full: #times[#oldest] is the oldest.
   readonly #times: number[] = [];
   #oldest = 0;
-  #head: Waiter | undefined;
-  #tail: Waiter | undefined;
-  #waiting = 0;
+  /** Callers waiting for their turn, first come first served; one leaving re-arms the timer. */
+  readonly #queue = new WaitQueue<void>(() => this.#schedule());
   #timer: TimerHandle | undefined;
   #timerClock: Clock | undefined;
 
@@ -94,7 +85,7 @@ export class RateLimiter {
 
   /** Number of callers waiting for their turn now. */
   get pendingCount(): number {
-    return this.#waiting;
+    return this.#queue.size;
   }
 
   /**
@@ -107,7 +98,7 @@ export class RateLimiter {
    * ```
    */
   tryAcquire(): boolean {
-    if (this.#waiting > 0) return false;
+    if (this.#queue.size > 0) return false;
     const now = getClock().now();
     if (!this.#allows(now)) return false;
     this.#record(now);
@@ -134,29 +125,9 @@ export class RateLimiter {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.tryAcquire()) return resolved;
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        prev: this.#tail,
-        next: undefined,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-      };
-      if (this.#tail === undefined) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#waiting++;
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          this.#unlink(waiter);
-          reject(signal.reason);
-          this.#schedule();
-        };
-        addAbortListener(signal, waiter.onAbort);
-      }
-      this.#schedule();
-    });
+    const turn = this.#queue.wait(signal);
+    this.#schedule();
+    return turn;
   }
 
   /**
@@ -196,7 +167,7 @@ export class RateLimiter {
 
   // Arms the one timer for the moment the head waiter may start, or clears it when nobody waits.
   #schedule(): void {
-    if (this.#waiting === 0) {
+    if (this.#queue.size === 0) {
       if (this.#timer !== undefined) {
         (this.#timerClock as Clock).clearTimer(this.#timer);
         this.#timer = undefined;
@@ -213,28 +184,12 @@ export class RateLimiter {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     const now = getClock().now();
-    while (this.#head !== undefined && this.#allows(now)) {
-      const waiter = this.#head;
-      this.#unlink(waiter);
+    while (this.#queue.size > 0 && this.#allows(now)) {
       this.#record(now);
-      waiter.resolve();
+      this.#queue.wakeOne(undefined);
     }
     this.#schedule();
   };
-
-  #unlink(waiter: Waiter): void {
-    if (waiter.prev === undefined) this.#head = waiter.next;
-    else waiter.prev.next = waiter.next;
-    if (waiter.next === undefined) this.#tail = waiter.prev;
-    else waiter.next.prev = waiter.prev;
-    waiter.prev = undefined;
-    waiter.next = undefined;
-    this.#waiting--;
-    if (waiter.onAbort !== undefined) {
-      if (waiter.signal !== undefined) removeAbortListener(waiter.signal, waiter.onAbort);
-      waiter.onAbort = undefined;
-    }
-  }
 }
 
 /** @internal Turns a `rate` option into a limiter (a fresh one for plain options). */

@@ -1,7 +1,7 @@
 import { neverAborted } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
 import { isCancellation } from "../errors.js";
-import { sleep } from "../sleep.js";
+import { sleep } from "../task/sleep.js";
 
 /** Options of {@link retry}. */
 export interface RetryOptions {

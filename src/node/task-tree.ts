@@ -9,8 +9,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { fileURLToPath } from "node:url";
 import { type Instrument, instrument, setInstrument } from "../_internal/instrument.js";
 import { now } from "../clock.js";
-import type { Task } from "../task.js";
-import type { TaskGroup } from "../task-group.js";
+import type { Task } from "../task/task.js";
+import type { TaskGroup } from "../task/task-group.js";
 
 /** One task or group of the tree, as {@link dumpTasks} returns it: a plain, JSON-safe snapshot. */
 export interface TaskTreeNode {
@@ -73,7 +73,7 @@ let nextGroupId = 1;
 const STACK_FRAMES = 10;
 
 /** @internal The instrument behind task tracking. */
-export class TaskTracker implements Instrument {
+export class TaskTracker implements Instrument<Task<unknown>, TaskGroup> {
   readonly current = new AsyncLocalStorage<TrackedNode>();
   readonly #nodes = new Map<Task<unknown> | TaskGroup, TrackedNode>();
   readonly #bySignal = new WeakMap<AbortSignal, TrackedNode>();

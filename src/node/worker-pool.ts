@@ -8,7 +8,7 @@ import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ResourceLimits, TransferListItem } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { onAbort } from "../_internal/abort.js";
+import { noop, onAbort } from "../_internal/abort.js";
 import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
 import type { Transfer } from "./transfer.js";
 import {
@@ -445,8 +445,6 @@ class Escalation {
     listener?.();
   }
 }
-
-function noop(): void {}
 
 function unwrap(outcome: Outcome): unknown {
   if ("error" in outcome) throw deserializeError(outcome.error);

@@ -1,3 +1,4 @@
+import { noop } from "../_internal/abort.js";
 import { describe, expectFunction } from "../_internal/describe.js";
 import { SuppressedError } from "./suppressed-error.js";
 
@@ -59,8 +60,6 @@ class Handle<T> implements ResourceHandle<T> {
     return `<ResourceHandle ${this.disposed ? "disposed" : "active"}>`;
   }
 }
-
-function noop(): void {}
 
 function isAsyncGenerator(value: unknown): value is AsyncGenerator<unknown, unknown, undefined> {
   return (

@@ -1,8 +1,3 @@
-/**
- * `merge` (items of several sources as they come) and `zip` (one item of
- * each, in tuples).
- * @module
- */
 import { Failure } from "../_internal/failure.js";
 import { type Context, close, DONE, DONE_PROMISE } from "../_internal/iterators.js";
 import { PendingNext } from "../_internal/pending-next.js";

@@ -91,6 +91,29 @@ export abstract class SerialStage<T> implements AsyncIterator<T> {
     throw this.ctx.signal?.aborted ? this.ctx.signal.reason : error;
   }
 
+  /**
+   * The source's next result; when the source fails, the stage fails with
+   * its error (see {@link SerialStage.upFailed}).
+   */
+  protected pullUp(): Promise<IteratorResult<unknown>> {
+    try {
+      return this.up.next().then(undefined, this.#upFailed);
+    } catch (error) {
+      return this.upFailed(error);
+    }
+  }
+
+  readonly #upFailed = (error: unknown): never => this.upFailed(error);
+
+  /** True (and the stage done) when `result` ends the stream or the stage was closed meanwhile. */
+  protected ended(result: IteratorResult<unknown>): boolean {
+    if (result.done === true || this.done) {
+      this.done = true;
+      return true;
+    }
+    return false;
+  }
+
   /** The source failed: it has finished; fail with its error (or the outer reason). */
   protected upFailed(error: unknown): never {
     this.done = true;
@@ -126,16 +149,8 @@ export class SerialMapStage<T> extends SerialStage<T> {
   protected async step(): Promise<IteratorResult<T>> {
     try {
       for (;;) {
-        let result: IteratorResult<unknown>;
-        try {
-          result = await this.up.next();
-        } catch (error) {
-          return this.upFailed(error);
-        }
-        if (result.done === true || this.done) {
-          this.done = true;
-          return DONE;
-        }
+        const result = await this.pullUp();
+        if (this.ended(result)) return DONE;
         let out: unknown;
         try {
           const rate = this.#rate;
@@ -184,13 +199,8 @@ export class FlattenStage<T> extends SerialStage<T> {
           this.#inner = undefined;
         }
         if (this.done) break;
-        let outer: IteratorResult<unknown>;
-        try {
-          outer = await this.up.next();
-        } catch (error) {
-          return this.upFailed(error);
-        }
-        if (outer.done === true || this.done) break;
+        const outer = await this.pullUp();
+        if (this.ended(outer)) break;
         try {
           const value = outer.value;
           if (typeof value === "string") iteratorOf(value, "the result of flatMap's function");

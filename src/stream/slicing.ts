@@ -30,16 +30,8 @@ export class TakeStage<T> extends SerialStage<T> {
 
   protected async step(): Promise<IteratorResult<T>> {
     try {
-      let result: IteratorResult<unknown>;
-      try {
-        result = await this.up.next();
-      } catch (error) {
-        return this.upFailed(error);
-      }
-      if (result.done === true || this.done) {
-        this.done = true;
-        return DONE;
-      }
+      const result = await this.pullUp();
+      if (this.ended(result)) return DONE;
       if (--this.#remaining === 0) {
         // Close now, so work ahead of us stops; the next call waits for it.
         this.done = true;
@@ -80,16 +72,8 @@ export class DropStage<T> extends SerialStage<T> {
   protected async step(): Promise<IteratorResult<T>> {
     try {
       for (;;) {
-        let result: IteratorResult<unknown>;
-        try {
-          result = await this.up.next();
-        } catch (error) {
-          return this.upFailed(error);
-        }
-        if (result.done === true || this.done) {
-          this.done = true;
-          return DONE;
-        }
+        const result = await this.pullUp();
+        if (this.ended(result)) return DONE;
         if (this.#remaining === 0) return result as IteratorResult<T>;
         this.#remaining--;
       }

@@ -19,16 +19,8 @@ export class ThrottleStage<T> extends SerialStage<T> {
 
   protected async step(): Promise<IteratorResult<T>> {
     try {
-      let result: IteratorResult<unknown>;
-      try {
-        result = await this.up.next();
-      } catch (error) {
-        return this.upFailed(error);
-      }
-      if (result.done === true || this.done) {
-        this.done = true;
-        return DONE;
-      }
+      const result = await this.pullUp();
+      if (this.ended(result)) return DONE;
       try {
         if (!this.#rate.tryAcquire()) await this.#rate.acquire({ signal: this.signal });
       } catch (error) {

@@ -34,7 +34,20 @@ describe("public exports", () => {
     for (const name of coreNames) assert.ok(names.includes(name), `aiokit does not export ${name}`);
   });
 
-  it("aiokit/testing exports the virtual clock", () => {
-    assert.deepEqual(Object.keys(testing).sort(), ["VirtualClock", "waitIdle", "withVirtualClock"]);
+  it("aiokit/testing exports the virtual clock and the clock hooks", () => {
+    assert.deepEqual(Object.keys(testing).sort(), [
+      "VirtualClock",
+      "getClock",
+      "realClock",
+      "setClock",
+      "waitIdle",
+      "withVirtualClock",
+    ]);
+  });
+
+  it("aiokit keeps the clock hooks as aliases of aiokit/testing's until 0.3.0", () => {
+    assert.equal(core.getClock, testing.getClock);
+    assert.equal(core.setClock, testing.setClock);
+    assert.equal(core.realClock, testing.realClock);
   });
 });

@@ -6,8 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { getClock, type Lease, Pool, type PoolOptions } from "../../src/index.js";
-import { type VirtualClock, waitIdle, withVirtualClock } from "../../src/testing/index.js";
+import { type Lease, Pool, type PoolOptions } from "../../src/index.js";
+import {
+  getClock,
+  type VirtualClock,
+  waitIdle,
+  withVirtualClock,
+} from "../../src/testing/index.js";
 
 interface Res {
   readonly id: number;

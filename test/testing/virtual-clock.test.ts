@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getClock, now, realClock, sleep } from "../../src/index.js";
-import { VirtualClock, waitIdle, withVirtualClock } from "../../src/testing/index.js";
+import { now, sleep } from "../../src/index.js";
+import {
+  getClock,
+  realClock,
+  VirtualClock,
+  waitIdle,
+  withVirtualClock,
+} from "../../src/testing/index.js";
 
 describe("VirtualClock", () => {
   it("fires timers in time order, ties in the order they were set", async () => {

@@ -5,7 +5,7 @@
  * the earliest deadline, replaces a `setTimeout` per request (an object, a
  * heap insert and a clear each).
  */
-import { type Clock, getClock, type TimerHandle } from "../../clock.js";
+import { type Clock, getClock, type TimerHandle } from "../../testing/index.js";
 
 /** An operation with a time limit: `expire()` is called once its deadline passes. */
 export abstract class DeadlineEntry {

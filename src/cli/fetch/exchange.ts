@@ -6,9 +6,8 @@
  * keeping up with a bare undici loop and not.
  */
 import type { Dispatcher } from "undici";
-import { addAbortListener, removeAbortListener } from "../../_internal/abort.js";
-import { getClock } from "../../clock.js";
-import { TimeoutError } from "../../errors.js";
+import { TimeoutError } from "../../index.js";
+import { getClock } from "../../testing/index.js";
 import { DeadlineEntry, Deadlines } from "./deadlines.js";
 
 /** Response headers as undici parses them: lower-case names. */
@@ -89,7 +88,7 @@ class ExchangeHandler extends DeadlineEntry implements Dispatcher.DispatchHandle
     this.#keep = options.keep;
     this.#timeout = options.timeout;
     deadlines.add(this, options.deadline);
-    addAbortListener(this.#signal, this);
+    this.#signal.addEventListener("abort", this, { once: true });
   }
 
   expire(): void {
@@ -112,7 +111,7 @@ class ExchangeHandler extends DeadlineEntry implements Dispatcher.DispatchHandle
   #cleanup(): void {
     this.#ended = true;
     deadlines.remove(this);
-    removeAbortListener(this.#signal, this);
+    this.#signal.removeEventListener("abort", this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

@@ -8,7 +8,6 @@
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
-import { link } from "../../_internal/abort.js";
 import {
   isCancellation,
   type KeyedLimit,
@@ -127,7 +126,7 @@ class Job {
     // A stop gives up on an output still opening (a FIFO nobody reads): see NdjsonWriter.open.
     this.#out = NdjsonWriter.open(options.output, (error) => this.#cancel.abort(error), run.drain);
     this.#drain = run.drain;
-    this.#unlink = link(run.abort, this.#cancel);
+    this.#unlink = follow(run.abort, this.#cancel);
     this.#retry = {
       retries: options.retries,
       minDelay: 250,
@@ -210,4 +209,12 @@ function identity<T>(value: T): T {
 /** Opens the input: a file path, or "-" for stdin. */
 export function openInput(path: string): Readable {
   return path === "-" ? process.stdin : createReadStream(path);
+}
+
+/** Aborts `controller` when `parent` aborts (at once if it has); returns the unfollow function. */
+function follow(parent: AbortSignal, controller: AbortController): () => void {
+  const onAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) onAbort();
+  else parent.addEventListener("abort", onAbort, { once: true });
+  return () => parent.removeEventListener("abort", onAbort);
 }

@@ -7,7 +7,6 @@
  * `next()` is one resolved promise, where a generator would resume a
  * coroutine for every line.
  */
-import { addAbortListener, removeAbortListener } from "../../_internal/abort.js";
 import { type BadLine, type FetchRequest, readRequestBatches } from "./input.js";
 import type { LineSet } from "./output.js";
 
@@ -45,7 +44,7 @@ export class RequestSource implements AsyncIterableIterator<Item> {
     this.#done = done;
     this.#drain = drain;
     this.#counts = counts;
-    addAbortListener(drain, this);
+    drain.addEventListener("abort", this, { once: true });
   }
 
   [Symbol.asyncIterator](): this {
@@ -102,7 +101,7 @@ export class RequestSource implements AsyncIterableIterator<Item> {
     if (!this.#ended) {
       this.#ended = true;
       this.#batch = [];
-      removeAbortListener(this.#drain, this);
+      this.#drain.removeEventListener("abort", this);
       // Not awaited: a generator blocked on silent input can't close until it reads.
       this.#batches.return?.().catch(() => undefined);
     }

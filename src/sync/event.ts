@@ -1,4 +1,5 @@
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
+import { resolved } from "../_internal/thenable.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 
 /** Options of {@link Event.wait}. */
 export interface EventWaitOptions {
@@ -16,8 +17,6 @@ export interface EventStatistics {
   /** Callers waiting in `wait()`. */
   readonly waiting: number;
 }
-
-const resolved: Promise<void> = Promise.resolve();
 
 /**
  * A flag tasks can wait for (asyncio's `Event`): `wait()` resolves once

@@ -1,5 +1,5 @@
-import { expectFunction, expectNumber } from "./_internal/describe.js";
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
+import { expectFunction, expectNumber } from "../_internal/describe.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 import type { LockAcquireOptions } from "./lock.js";
 import { createPermit, type Permit, runHolding } from "./permit.js";
 

@@ -1,8 +1,8 @@
-import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
-import { expectSignal } from "./_internal/describe.js";
-import { CancelledError } from "./errors.js";
+import { link, sharedController } from "../_internal/abort.js";
+import { expectSignal } from "../_internal/describe.js";
+import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
-import { isThenable } from "./task.js";
+import { startItem } from "./start-item.js";
 
 /** Options of {@link race}. */
 export interface RaceOptions {
@@ -48,8 +48,7 @@ export async function race(
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
   const controller = sharedController();
-  const onAbort = (): void => controller.abort(outer?.reason);
-  if (outer !== undefined) addAbortListener(outer, onAbort);
+  const unlink = link(outer, controller);
   let winner: { ok: boolean; value: unknown } | undefined;
   const settle = (ok: boolean, value: unknown): void => {
     if (winner !== undefined || controller.signal.aborted) return;
@@ -58,29 +57,11 @@ export async function race(
       new CancelledError("Cancelled because another contender of race() settled first"),
     );
   };
-  const running = list.map((item) => {
-    let value: unknown;
-    let thenable: boolean;
-    try {
-      value = typeof item === "function" ? item(controller.signal) : item;
-      thenable = isThenable(value); // reads `then`, whose getter may throw
-    } catch (error) {
-      settle(false, error);
-      return undefined;
-    }
-    if (!thenable) {
-      settle(true, value);
-      return undefined;
-    }
-    return Promise.resolve(value).then(
-      (v) => settle(true, v),
-      (e: unknown) => settle(false, e),
-    );
-  });
+  const running = list.map((item) => startItem(item, controller.signal, settle));
   try {
     await Promise.all(running);
   } finally {
-    if (outer !== undefined) removeAbortListener(outer, onAbort);
+    unlink();
   }
   if (winner === undefined) throw outer?.reason;
   if (!winner.ok) throw winner.value;

@@ -1,8 +1,8 @@
-import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
-import { expectFunction, expectNumber, expectSignal } from "./_internal/describe.js";
-import { getClock } from "./clock.js";
-import { isCancellation, TimeoutError } from "./errors.js";
-import { isThenable } from "./task.js";
+import { link } from "../_internal/abort.js";
+import { expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { isThenable } from "../_internal/thenable.js";
+import { getClock } from "../clock.js";
+import { isCancellation, TimeoutError } from "../errors.js";
 
 /** Options of {@link timeout} and its relatives. */
 export interface TimeoutOptions {
@@ -126,8 +126,7 @@ async function runWithDeadline<T>(
     return undefined;
   }
   const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(outer?.reason);
-  if (outer !== undefined) addAbortListener(outer, onOuterAbort);
+  const unlink = link(outer, controller);
   const clock = getClock();
   let expiry: TimeoutError | undefined;
   const timer =
@@ -154,7 +153,7 @@ async function runWithDeadline<T>(
     return expired(expiry, outer, throwOnExpiry);
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
-    if (outer !== undefined) removeAbortListener(outer, onOuterAbort);
+    unlink();
   }
 }
 

@@ -3,7 +3,7 @@
  * names are asyncio's, so Python users find them where they expect.
  * @module
  */
-import type { ErrorOptions } from "./errors.js";
+import type { ErrorOptions } from "../errors.js";
 
 /**
  * Thrown by {@link Queue.putNowait} when the queue is full (asyncio's

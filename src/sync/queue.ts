@@ -1,7 +1,9 @@
-import { describe, expectNumber, expectSignal } from "./_internal/describe.js";
-import { Heap } from "./_internal/heap.js";
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
-import { QueueEmpty, QueueFull, QueueShutDown } from "./sync-errors.js";
+import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
+import { Heap } from "../_internal/heap.js";
+import { Ring } from "../_internal/ring.js";
+import { resolved } from "../_internal/thenable.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
+import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 
 /** Options of {@link Queue} and {@link LifoQueue}. */
 export interface QueueOptions {
@@ -69,8 +71,6 @@ export interface QueueStore<T> {
   clear(): void;
 }
 
-const resolved: Promise<void> = Promise.resolve();
-
 /**
  * A first-in first-out queue between tasks (asyncio's `Queue`). `put()` waits
  * while the queue is full, which is the backpressure that keeps a fast
@@ -130,7 +130,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** @internal The storage, chosen by the subclass (called once, from the constructor). */
   protected _createStore(_options: QueueOptions): QueueStore<T> {
-    return new Ring<T>();
+    return new RingStore<T>();
   }
 
   /** Items in the queue now. */
@@ -390,47 +390,10 @@ export class PriorityQueue<T> extends Queue<T> {
   }
 }
 
-// A growable ring buffer: O(1) push and take, no Array.shift().
-class Ring<T> implements QueueStore<T> {
-  #items: (T | undefined)[] = new Array(16);
-  #mask = 15;
-  #head = 0;
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(item: T): void {
-    if (this.#size > this.#mask) this.#grow();
-    this.#items[(this.#head + this.#size) & this.#mask] = item;
-    this.#size++;
-  }
-
+/** A FIFO queue's items: the core's ring buffer, taken from the front. */
+class RingStore<T> extends Ring<T> implements QueueStore<T> {
   take(): T {
-    const head = this.#head;
-    const item = this.#items[head] as T;
-    this.#items[head] = undefined;
-    this.#head = (head + 1) & this.#mask;
-    if (--this.#size === 0 && this.#mask > 1023) this.clear(); // give a big burst's memory back
-    return item;
-  }
-
-  clear(): void {
-    this.#items = new Array(16);
-    this.#mask = 15;
-    this.#head = 0;
-    this.#size = 0;
-  }
-
-  #grow(): void {
-    const old = this.#items;
-    const capacity = old.length;
-    const items: (T | undefined)[] = new Array(capacity * 2);
-    for (let i = 0; i < capacity; i++) items[i] = old[(this.#head + i) & this.#mask];
-    this.#items = items;
-    this.#mask = capacity * 2 - 1;
-    this.#head = 0;
+    return this.shift() as T;
   }
 }
 

@@ -1,5 +1,5 @@
-import { expectFunction } from "./_internal/describe.js";
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
+import { expectFunction } from "../_internal/describe.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 import { createPermit, type Permit, runHolding } from "./permit.js";
 
 /**

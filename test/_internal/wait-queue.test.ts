@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { refuseWait, WaitQueue } from "../../src/_internal/wait-queue.js";
-import { flush, listeners, track } from "./helpers.js";
+import { flush, listeners, track } from "../sync/helpers.js";
 
 describe("WaitQueue", () => {
   it("wakes waiters one at a time in FIFO order with the given value", async () => {
@@ -86,5 +86,23 @@ describe("WaitQueue", () => {
       name: "TypeError",
       message: "Expected `signal` to be an AbortSignal, got null",
     });
+  });
+
+  it("tells its owner of a waiter that left on abort, after rejecting it, and of nothing else", async () => {
+    const seen: string[] = [];
+    const queue = new WaitQueue<number>(() => seen.push(`left, size ${queue.size}`));
+    const controller = new AbortController();
+    const leaving = queue.wait(controller.signal);
+    leaving.catch((e) => seen.push(`rejected ${String(e)}`));
+    const staying = queue.wait();
+    controller.abort("gone");
+    assert.deepEqual(seen, ["left, size 1"]);
+    await flush();
+    assert.deepEqual(seen, ["left, size 1", "rejected gone"]);
+    queue.wakeOne(1);
+    assert.equal(await staying, 1);
+    queue.wait().catch(() => undefined);
+    queue.rejectAll(new Error("closed"));
+    assert.deepEqual(seen, ["left, size 1", "rejected gone"]);
   });
 });

@@ -1,7 +1,7 @@
-import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
-import { expectFunction, expectSignal } from "./_internal/describe.js";
-import { instrument } from "./_internal/instrument.js";
-import { CancelledError, isCancellation, TaskGroupError } from "./errors.js";
+import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { expectFunction, expectSignal } from "../_internal/describe.js";
+import { instrument } from "../_internal/instrument.js";
+import { CancelledError, isCancellation, TaskGroupError } from "../errors.js";
 import { Task, type TaskFn } from "./task.js";
 
 /** Options of {@link TaskGroup} and {@link taskGroup}. */

@@ -1,6 +1,6 @@
-import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
-import { expectNumber, expectSignal } from "./_internal/describe.js";
-import { getClock } from "./clock.js";
+import { addAbortListener, removeAbortListener } from "../_internal/abort.js";
+import { expectNumber, expectSignal } from "../_internal/describe.js";
+import { getClock } from "../clock.js";
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {

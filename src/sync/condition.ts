@@ -1,5 +1,5 @@
-import { describe, expectFunction, expectNumber, expectSignal } from "./_internal/describe.js";
-import { WaitQueue } from "./_internal/wait-queue.js";
+import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { WaitQueue } from "../_internal/wait-queue.js";
 import { Lock, type LockAcquireOptions, type LockStatistics } from "./lock.js";
 import type { Permit } from "./permit.js";
 

@@ -1,5 +1,7 @@
-import { instrument } from "./_internal/instrument.js";
-import { CancelledError, isCancellation } from "./errors.js";
+import { noop } from "../_internal/abort.js";
+import { instrument } from "../_internal/instrument.js";
+import { isThenable } from "../_internal/thenable.js";
+import { CancelledError, isCancellation } from "../errors.js";
 
 /** Where a task is in its life. */
 export type TaskState = "pending" | "fulfilled" | "rejected" | "cancelled";
@@ -250,15 +252,4 @@ export class Task<T> implements PromiseLike<T> {
     this.#settled = { promise, resolve: noop, reject: noop };
     return promise;
   }
-}
-
-function noop(): void {}
-
-/** True for promises and promise-likes (anything with a callable `then`). */
-export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
 }

@@ -1,6 +1,6 @@
-import { addAbortListener, removeAbortListener } from "./_internal/abort.js";
-import { describe, expectNumber, expectSignal } from "./_internal/describe.js";
-import { getClock } from "./clock.js";
+import { addAbortListener, removeAbortListener } from "../_internal/abort.js";
+import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
+import { getClock } from "../clock.js";
 import { toArray } from "./gather.js";
 import { Task } from "./task.js";
 

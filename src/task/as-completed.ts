@@ -1,8 +1,8 @@
-import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
-import { expectSignal } from "./_internal/describe.js";
-import { CancelledError } from "./errors.js";
+import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { expectSignal } from "../_internal/describe.js";
+import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
-import { isThenable } from "./task.js";
+import { startItem } from "./start-item.js";
 
 /** Options of {@link asCompleted}. */
 export interface AsCompletedOptions {
@@ -73,25 +73,8 @@ export async function* asCompleted(
     for (let i = 0; i < total; i++) {
       const item = list[i] as Awaitable<unknown>;
       running++;
-      let value: unknown;
-      let thenable: boolean;
-      try {
-        value = typeof item === "function" ? item(controller.signal) : item;
-        thenable = isThenable(value); // reads `then`, whose getter may throw
-      } catch (error) {
-        push(false, error);
-        continue;
-      }
-      if (thenable) {
-        pending.push(
-          Promise.resolve(value).then(
-            (v) => push(true, v),
-            (e: unknown) => push(false, e),
-          ),
-        );
-      } else {
-        push(true, value);
-      }
+      const started = startItem(item, controller.signal, push);
+      if (started !== undefined) pending.push(started);
     }
     allSettled = Promise.all(pending).then(() => undefined);
     for (let yielded = 0; yielded < total; yielded++) {

@@ -1,5 +1,5 @@
-import { sharedController } from "./_internal/abort.js";
-import { expectFunction, expectSignal } from "./_internal/describe.js";
+import { sharedController } from "../_internal/abort.js";
+import { expectFunction, expectSignal } from "../_internal/describe.js";
 
 /** Options of {@link shield}. */
 export interface ShieldOptions {

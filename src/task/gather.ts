@@ -1,7 +1,7 @@
-import { addAbortListener, removeAbortListener, sharedController } from "./_internal/abort.js";
-import { describe, expectSignal } from "./_internal/describe.js";
-import { CancelledError } from "./errors.js";
-import { isThenable } from "./task.js";
+import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { describe, expectSignal } from "../_internal/describe.js";
+import { isThenable } from "../_internal/thenable.js";
+import { CancelledError } from "../errors.js";
 
 /** Something `gather`, `race` and `asCompleted` can run: a task function (given a signal) or a promise. */
 export type Awaitable<T> = ((signal: AbortSignal) => T | PromiseLike<T>) | PromiseLike<T>;

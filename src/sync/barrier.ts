@@ -1,6 +1,6 @@
-import { expectNumber } from "./_internal/describe.js";
-import { refuseWait, WaitQueue } from "./_internal/wait-queue.js";
-import { BrokenBarrierError } from "./sync-errors.js";
+import { expectNumber } from "../_internal/describe.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
+import { BrokenBarrierError } from "./errors.js";
 
 /** Options of {@link Barrier.wait}. */
 export interface BarrierWaitOptions {
