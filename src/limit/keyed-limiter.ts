@@ -98,6 +98,9 @@ function unlink(list: List, entry: Entry): void {
   entry.next = undefined;
 }
 
+// Why not `_internal/wait-queue.ts`: an entry moves from its key's queue to
+// the shared ready list when its key has room, keeping its promise; a wait
+// queue's waiter belongs to one queue and settles when it leaves it.
 class KeyedCore {
   readonly perKey: number;
   readonly concurrency: number;
