@@ -1,11 +1,13 @@
 import type { RedisOptions as BullRedisOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { describe } from "../_internal/describe.js";
+import { CancelledError } from "../index.js";
 import { bullmq } from "./deps.js";
 import { checkRunOptions, expectId, type Outcome, type RunOptions, splitRate } from "./options.js";
 import { type JobQueue, jobQueue, type RunInput } from "./queue-map.js";
 import {
   type Connection,
+  checkVersion,
   connect,
   ended,
   errorFromData,
@@ -89,10 +91,19 @@ async function* runDistributed<I, O>(
   const signal = checked.signal;
   signal?.throwIfAborted();
   const iterator = iteratorOf(inputs);
-  const id = runId();
+  const id = checked.runId ?? runId();
   const k = keys(name);
   const client = connect(redis, "producer");
   const reader = connect(redis, "producer results");
+  // Before anything else: a run with a live producer is not ours to touch.
+  let attached: boolean;
+  try {
+    attached = await claim(client, redis, k, id);
+  } catch (error) {
+    reader.disconnect();
+    client.disconnect();
+    throw error;
+  }
   const queue = new bullmq.Queue(k.queue(id), { connection: redis as BullRedisOptions });
   queue.on("error", () => {}); // surfaced by the commands that fail
   let complete = false;
@@ -121,8 +132,10 @@ async function* runDistributed<I, O>(
           task: task.name,
           retry: JSON.stringify(checked.retry),
           perKey: String(checked.perKey),
+          label: checked.label,
           state: "running",
         })
+        .hsetnx(k.run(id), "started", String(Date.now()))
         // The stream exists from the start: workers add with NOMKSTREAM, so a
         // late result of a finished run cannot create it again.
         .xadd(k.results(id), "*", "id", "", "r", "")
@@ -130,10 +143,19 @@ async function* runDistributed<I, O>(
         .exec(),
     );
     const pending = new Map<string, number>(); // input id -> index, while not reported
+    // Attached to a run whose producer died: results of inputs not enqueued
+    // again yet (bounded by the dead producer's window), reported when they are.
+    const early = new Map<string, string>();
     let index = 0;
     let lastId = "0-0";
+    let beat = Date.now();
     while (!inputDone || pending.size > 0) {
       signal?.throwIfAborted();
+      if (Date.now() - beat >= BEAT) {
+        beat = Date.now();
+        await guard(heartbeat(client, k, id));
+      }
+      const ready: [string, number, string][] = [];
       const jobs: { name: string; data: { items: WireItem[] }; opts: object }[] = [];
       let items: WireItem[] = [];
       const seal = (): void => {
@@ -152,7 +174,10 @@ async function* runDistributed<I, O>(
       };
       const flush = async (): Promise<void> => {
         seal();
-        if (jobs.length > 0) await guard(queue.addBulk(jobs.splice(0)));
+        if (jobs.length === 0) return;
+        const sent = jobs.splice(0);
+        await guard(queue.addBulk(sent));
+        await guard(client.hincrby(k.run(id), "enqueued", sent.length));
       };
       while (!inputDone && pending.size < checked.window) {
         const step = await nextInput(iterator, jobs.length + items.length > 0, flush);
@@ -166,12 +191,20 @@ async function* runDistributed<I, O>(
         if (pending.has(itemId)) {
           throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
         }
+        const result = early.get(itemId);
+        if (result !== undefined) {
+          early.delete(itemId);
+          ready.push([itemId, i, result]);
+          continue;
+        }
         pending.set(itemId, i);
         const key = checked.key?.(input, i);
         items.push(key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key });
         if (items.length === checked.chunk) seal();
       }
       await flush();
+      for (const [itemId, i, result] of ready) yield outcome<O>(itemId, i, result);
+      if (pending.size === 0) continue;
       const read = (await guard(
         reader.xread("COUNT", 1000, "BLOCK", 200, "STREAMS", k.results(id), lastId),
       )) as [string, [string, string[]][]][] | null;
@@ -183,19 +216,22 @@ async function* runDistributed<I, O>(
         seen.push(entryId);
         const itemId = fields[1] as string;
         const i = pending.get(itemId);
-        if (i === undefined) continue; // a duplicate: the job ran twice (at-least-once)
+        if (i === undefined) {
+          // A duplicate (the job ran twice: at-least-once), or, attached, an input not enqueued again yet.
+          if (attached && itemId !== "" && early.size < EARLY_MAX)
+            early.set(itemId, fields[3] as string);
+          continue;
+        }
         pending.delete(itemId);
-        const r = JSON.parse(fields[3] as string) as {
-          s: "fulfilled" | "rejected";
-          v?: O;
-          e?: unknown;
-          a: number;
-        };
-        yield r.s === "fulfilled"
-          ? { index: i, id: itemId, status: "fulfilled", value: r.v as O, attempts: r.a }
-          : { index: i, id: itemId, status: "rejected", reason: errorFromData(r.e), attempts: r.a };
+        yield outcome<O>(itemId, i, fields[3] as string);
       }
-      await guard(client.xdel(k.results(id), ...seen));
+      await guard(
+        client
+          .multi()
+          .xdel(k.results(id), ...seen)
+          .hincrby(k.run(id), "done", seen.length)
+          .exec(),
+      );
     }
     complete = true;
   } finally {
@@ -204,6 +240,59 @@ async function* runDistributed<I, O>(
     reader.disconnect();
     client.disconnect();
   }
+}
+
+/** How often a producer says it is alive (ms), and how long that lasts. */
+const BEAT = 1000;
+const BEAT_TTL = 5000;
+/** Results kept for inputs not enqueued again yet, when attached. */
+const EARLY_MAX = 100_000;
+
+function outcome<O>(itemId: string, i: number, result: string): Outcome<O> {
+  const r = JSON.parse(result) as { s: "fulfilled" | "rejected"; v?: O; e?: unknown; a: number };
+  return r.s === "fulfilled"
+    ? { index: i, id: itemId, status: "fulfilled", value: r.v as O, attempts: r.a }
+    : { index: i, id: itemId, status: "rejected", reason: errorFromData(r.e), attempts: r.a };
+}
+
+/**
+ * Takes the producer's place in run `id`; resolves to whether it attaches to
+ * a running run (its producer died) rather than starting one. Rejects when
+ * another producer is alive, or Redis is too old or unreachable.
+ */
+async function claim(
+  client: Redis,
+  redis: ReturnType<typeof redisOptions>,
+  k: ReturnType<typeof keys>,
+  id: string,
+): Promise<boolean> {
+  try {
+    await checkVersion(client, redis);
+    const [[, taken], [, state]] = (await client
+      .multi()
+      .set(k.producer(id), String(Date.now()), "PX", BEAT_TTL, "NX")
+      .hget(k.run(id), "state")
+      .exec()) as [[unknown, string | null], [unknown, string | null]];
+    if (taken === null) {
+      throw new Error(
+        `Cannot produce run ${id}: another producer is running it; stop that one, or wait ${BEAT_TTL / 1000} s after it died`,
+      );
+    }
+    return state === "running";
+  } catch (error) {
+    if (ended(client)) throw unavailable(redis, "producer", error);
+    throw error;
+  }
+}
+
+/** Keeps the producer's claim, and notices a run cancelled from elsewhere (`cancelRun`). */
+async function heartbeat(client: Redis, k: ReturnType<typeof keys>, id: string): Promise<void> {
+  const [, [, state]] = (await client
+    .multi()
+    .pexpire(k.producer(id), BEAT_TTL)
+    .hget(k.run(id), "state")
+    .exec()) as [unknown, [unknown, string | null]];
+  if (state !== "running") throw new CancelledError(`The run ${id} was cancelled`);
 }
 
 const TICK = Symbol("tick");
@@ -240,7 +329,7 @@ async function closeInput(iterator: Iterator<unknown> | AsyncIterator<unknown>):
 }
 
 /** Tells the workers the run is over (cancelled unless complete), then deletes its keys. */
-async function cleanup(
+export async function cleanup(
   client: Redis,
   queue: {
     obliterate(opts: { force: boolean }): Promise<void>;
@@ -267,7 +356,7 @@ async function cleanup(
       cursor = next;
       leases.push(...found);
     } while (cursor !== "0");
-    await client.del(k.run(id), k.results(id), ...leases);
+    await client.del(k.run(id), k.results(id), k.producer(id), ...leases);
   } catch {
     // Cleanup is best effort: the run's own outcome or error matters more.
   } finally {

@@ -44,6 +44,21 @@ export function isRefused(error: unknown): boolean {
   return code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED";
 }
 
+/**
+ * The retry options of one request, the same for a local run and a worker:
+ * exponential backoff from 250 ms to 30 s, no retry of a cancellation or of
+ * a request undici refused (bad input).
+ */
+export function retryOptions(retries: number, signal: AbortSignal): RetryOptions {
+  return {
+    retries,
+    minDelay: 250,
+    maxDelay: 30_000,
+    signal,
+    retryIf: (error) => !isCancellation(error) && !isRefused(error),
+  };
+}
+
 /** Retry statuses: 429 Too Many Requests, 408, and 5xx but 501 (not implemented won't change). */
 function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status !== 501);
