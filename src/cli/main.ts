@@ -9,6 +9,7 @@ import { doctorCommand, doctorHelp } from "./doctor.js";
 import { fetchCommand } from "./fetch/command.js";
 import { fetchHelp, parseFetchArgs } from "./fetch/options.js";
 import { psCommand, psHelp } from "./ps.js";
+import { cancelHelp, runsHelp, workerHelp } from "./queue/help.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
 const helps: Record<string, string> = {
@@ -16,6 +17,9 @@ const helps: Record<string, string> = {
   doctor: doctorHelp,
   fetch: fetchHelp,
   ps: psHelp,
+  worker: workerHelp,
+  runs: runsHelp,
+  cancel: cancelHelp,
 };
 
 function version(): string {
@@ -55,6 +59,24 @@ async function main(argv: readonly string[]): Promise<number> {
         return ExitCode.ok;
       }
       return fetchCommand(options);
+    }
+    // Loaded only when used: they need bullmq and ioredis.
+    case "worker": {
+      const { parseWorkerArgs, workerCommand } = await import("./queue/worker-command.js");
+      const args = parseWorkerArgs(rest);
+      if (args === "help") {
+        console.log(workerHelp);
+        return ExitCode.ok;
+      }
+      return workerCommand(args);
+    }
+    case "runs":
+    case "cancel": {
+      const queue = await import("./queue/runs-command.js");
+      const code = await (command === "runs" ? queue.runsCommand : queue.cancelCommand)(rest);
+      if (code !== "help") return code;
+      console.log(helps[command]);
+      return ExitCode.ok;
     }
     default:
       throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
