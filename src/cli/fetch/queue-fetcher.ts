@@ -57,6 +57,9 @@ export class QueueFetcher {
     const done = await resumeScan(options, run.onRepair);
     const label = options.output === undefined ? "" : `${hostname()}:${resolve(options.output)}`;
     const runId = done === undefined || label === "" ? undefined : await this.#leftRun(label);
+    if (runId !== undefined && !options.quiet) {
+      process.stderr.write(`Resume: attaching to run ${runId}, left by a producer that stopped\n`);
+    }
     const outFailed = new AbortController();
     const out = NdjsonWriter.open(options.output, (error) => outFailed.abort(error));
     const signal = AbortSignal.any([run.abort, outFailed.signal]);
