@@ -146,8 +146,15 @@ async function* runDistributed<I, O>(
     // Attached to a run whose producer died: results of inputs not enqueued
     // again yet (bounded by the dead producer's window), reported when they are.
     const early = new Map<string, string>();
+    // Attached: the pending items, to enqueue again any whose job is gone
+    // without a result (the dead producer read the result, then died before
+    // it was reported).
+    const sent = attached && checked.chunk === 1 ? new Map<string, WireItem>() : undefined;
+    let checkedJobs = Date.now();
     let index = 0;
-    let lastId = "0-0";
+    // Attached: the results the dead producer did not read, before enqueueing
+    // anything (an input with a result must not run again).
+    let lastId = attached ? await guard(readLeft(client, k.results(id), early)) : "0-0";
     let beat = Date.now();
     while (!inputDone || pending.size > 0) {
       signal?.throwIfAborted();
@@ -199,7 +206,9 @@ async function* runDistributed<I, O>(
         }
         pending.set(itemId, i);
         const key = checked.key?.(input, i);
-        items.push(key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key });
+        const item = key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key };
+        sent?.set(itemId, item);
+        items.push(item);
         if (items.length === checked.chunk) seal();
       }
       await flush();
@@ -209,7 +218,17 @@ async function* runDistributed<I, O>(
         reader.xread("COUNT", 1000, "BLOCK", 200, "STREAMS", k.results(id), lastId),
       )) as [string, [string, string[]][]][] | null;
       const entries = read?.[0]?.[1] ?? [];
-      if (entries.length === 0) continue;
+      if (entries.length === 0) {
+        if (sent !== undefined && Date.now() - checkedJobs >= CHECK_JOBS) {
+          for (const item of await guard(lostItems(client, queue, sent))) {
+            items.push(item);
+            seal();
+          }
+          await flush();
+          checkedJobs = Date.now();
+        }
+        continue;
+      }
       const seen: string[] = [];
       for (const [entryId, fields] of entries) {
         lastId = entryId;
@@ -223,6 +242,7 @@ async function* runDistributed<I, O>(
           continue;
         }
         pending.delete(itemId);
+        sent?.delete(itemId);
         yield outcome<O>(itemId, i, fields[3] as string);
       }
       await guard(
@@ -247,6 +267,36 @@ const BEAT = 1000;
 const BEAT_TTL = 5000;
 /** Results kept for inputs not enqueued again yet, when attached. */
 const EARLY_MAX = 100_000;
+
+/** Reads a results stream from the start into `into` (input id → result); resolves to the last entry's id. */
+async function readLeft(client: Redis, stream: string, into: Map<string, string>): Promise<string> {
+  let last = "0-0";
+  for (;;) {
+    const page = await client.xrange(stream, last === "0-0" ? "-" : `(${last}`, "+", "COUNT", 1000);
+    for (const [entryId, fields] of page) {
+      last = entryId;
+      const itemId = fields[1] as string;
+      if (itemId !== "" && into.size < EARLY_MAX) into.set(itemId, fields[3] as string);
+    }
+    if (page.length < 1000) return last;
+  }
+}
+
+/** How long an attached producer waits for results before it looks for lost jobs (ms). */
+const CHECK_JOBS = 2000;
+
+/** The items whose BullMQ job no longer exists (`x<id>`, as enqueued with chunk 1). */
+async function lostItems(
+  client: Redis,
+  queue: { toKey(type: string): string },
+  sent: ReadonlyMap<string, WireItem>,
+): Promise<WireItem[]> {
+  const items = [...sent.values()];
+  const pipeline = client.pipeline();
+  for (const item of items) pipeline.exists(queue.toKey(`x${item.id}`));
+  const found = (await pipeline.exec()) ?? [];
+  return items.filter((_, j) => found[j]?.[1] === 0);
+}
 
 function outcome<O>(itemId: string, i: number, result: string): Outcome<O> {
   const r = JSON.parse(result) as { s: "fulfilled" | "rejected"; v?: O; e?: unknown; a: number };

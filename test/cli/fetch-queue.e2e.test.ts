@@ -253,6 +253,33 @@ describe("aiokit fetch --queue with aiokit workers", { concurrency: false }, () 
     await Promise.all([w1.done, w2.done]);
   });
 
+  it("Ctrl-C on the producer lets the requests finish; twice cancels the run everywhere", async () => {
+    const w1 = await worker("-c", "10");
+    const w2 = await worker("-c", "10");
+    const input = await urls("sigint", 100, 60_000); // held until aborted
+    const out = join(dir, "sigint.ndjson");
+    const fetch = aiokit(["fetch", input, "-o", out, "--queue", redis.url, "-c", "20"]);
+    await server.until(() => (server.active.get("sigint") ?? 0) === 20, "20 requests in flight");
+    fetch.kill("SIGINT");
+    await fetch.said("Stopping:");
+    assert.equal(server.active.get("sigint"), 20, "the first Ctrl-C aborted requests");
+    const started = performance.now();
+    fetch.kill("SIGINT");
+    await server.until(
+      () => (server.active.get("sigint") ?? 0) === 0,
+      "the requests aborted",
+      5000,
+    );
+    const took = performance.now() - started;
+    assert.ok(took < 1000, `stopped after ${took.toFixed(0)} ms`);
+    const { code, stderr } = await fetch.done;
+    assert.equal(code, 130, stderr);
+    assert.equal((await aiokit(["runs", redis.url]).done).stdout.trim(), "No fetch runs.");
+    w1.kill("SIGTERM");
+    w2.kill("SIGTERM");
+    await Promise.all([w1.done, w2.done]);
+  });
+
   it("kill -9 of the producer, then --resume: attaches to the run, completes, no line twice", async () => {
     const w1 = await worker("-c", "10");
     const w2 = await worker("-c", "10");
