@@ -166,6 +166,22 @@ describe("aiokit fetch --queue with aiokit workers", { concurrency: false }, () 
     }
   });
 
+  it("--per-host 5 holds per host across 2 workers", async () => {
+    const w1 = await worker("-c", "20");
+    const w2 = await worker("-c", "20");
+    const input = await urls("host", 200, 10);
+    const out = join(dir, "host.ndjson");
+    const args = ["fetch", input, "-o", out, "--queue", redis.url, "-c", "20", "--per-host", "5"];
+    const { code, stderr } = await aiokit(args).done;
+    assert.equal(code, 0, stderr);
+    assertComplete(await records(out), 200);
+    const most = server.maxActive.get("host") ?? 0;
+    assert.ok(most <= 5 && most >= 3, `in flight at one host: ${most}`);
+    w1.kill("SIGTERM");
+    w2.kill("SIGTERM");
+    await Promise.all([w1.done, w2.done]);
+  });
+
   it("kill -9 of a worker mid-run: exit 0, no record missing or twice", async () => {
     const doomed = await worker("-c", "10", "--lock-ms", "1000");
     const other = await worker("-c", "10", "--lock-ms", "1000");
