@@ -35,7 +35,7 @@ export interface RunsOptions {
  * The active runs of queue `name`, oldest first.
  *
  * @example
- * ```ts
+ * ```ts no-run: needs a redis-server at 127.0.0.1:6379
  * import { listRuns } from "aiokit/bullmq";
  * for (const run of await listRuns("crawl", { connection: "redis://127.0.0.1:6379" })) {
  *   console.log(run.id, `${run.done}/${run.enqueued}`, run.workers, run.producer ? "" : "(no producer)");
@@ -85,7 +85,7 @@ export async function listRuns(name: string, options: RunsOptions): Promise<RunI
  * false when there is no such active run. Idempotent.
  *
  * @example
- * ```ts
+ * ```ts no-run: needs a redis-server at 127.0.0.1:6379
  * import { cancelRun } from "aiokit/bullmq";
  * const found = await cancelRun("crawl", "3f9a0c1b2d4e5f60", { connection: "redis://127.0.0.1:6379" });
  * if (!found) console.error("no such run");
