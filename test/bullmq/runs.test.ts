@@ -74,7 +74,7 @@ async function collect<O>(it: AsyncIterable<Outcome<O>>): Promise<Outcome<O>[]> 
   return all.sort((a, b) => a.index - b.index);
 }
 
-describe("listRuns and cancelRun", () => {
+describe("listRuns and cancelRun", { timeout: 60_000 }, () => {
   it("list a running run with its workers, and cancel it everywhere: the producer rejects", async () => {
     const name = "runs-cancel";
     const w = startWorker(redis.url, name, 4);
@@ -103,7 +103,7 @@ describe("listRuns and cancelRun", () => {
   });
 });
 
-describe("runId: attaching to a run whose producer died", () => {
+describe("runId: attaching to a run whose producer died", { timeout: 60_000 }, () => {
   it("reports results the dead producer left unread, without running them again", async () => {
     const name = "attach-early";
     const id = "00aa";

@@ -140,7 +140,11 @@ function startsOf(run: string): number[] {
   return server.starts.filter((s) => s.run === run).map((s) => s.at);
 }
 
-describe("aiokit fetch --queue with aiokit workers", { concurrency: false }, () => {
+// A lost request would hang a run: every test has a time limit, far above what it takes.
+describe("aiokit fetch --queue with aiokit workers", {
+  concurrency: false,
+  timeout: 90_000,
+}, () => {
   it("2 workers, 2,000 URLs, -c 20: 2,000 distinct records, never more than 20 in flight", async () => {
     const w1 = await worker("-c", "20");
     const w2 = await worker("-c", "20");
@@ -347,7 +351,7 @@ describe("aiokit fetch --queue with aiokit workers", { concurrency: false }, () 
   });
 });
 
-describe("aiokit fetch --queue and worker on bad input", () => {
+describe("aiokit fetch --queue and worker on bad input", { timeout: 60_000 }, () => {
   it("a wrong URL scheme is a usage error", async () => {
     for (const args of [
       ["fetch", "-", "--queue", "http://127.0.0.1:6379"],
