@@ -210,17 +210,53 @@ describe("aiokit fetch --queue with aiokit workers", {
     const { code, stderr } = await fetch.done;
     assert.equal(code, 0, stderr);
     assertComplete(await records(out), 250);
-    const starts = startsOf("rate").sort((a, b) => a - b);
-    let most = 0;
-    for (let i = 0, j = 0; j < starts.length; j++) {
-      while ((starts[j] as number) - (starts[i] as number) >= 1000) i++;
-      most = Math.max(most, j - i + 1);
-    }
+    const most = busiest(startsOf("rate"));
     assert.ok(most <= 100, `${most} starts in one sliding second`);
     assert.ok(most >= 50, `only ${most} starts in the busiest second`);
     w1.kill("SIGTERM");
     w2.kill("SIGTERM");
     await Promise.all([w1.done, w2.done]);
+  });
+
+  it("--rate 20/s --rate-per-host holds for each host in every sliding second, across 2 workers", async () => {
+    const other = await new TestServer().listen(); // another port: another host
+    try {
+      const w1 = await worker("-c", "20");
+      const w2 = await worker("-c", "20");
+      const lines: string[] = [];
+      for (let i = 1; i <= 60; i++) {
+        for (const s of [server, other])
+          lines.push(`${s.url}/visit?run=perhost&ms=1&n=${lines.length + 1}`);
+      }
+      const input = join(dir, "perhost.txt");
+      await writeFile(input, `${lines.join("\n")}\n`);
+      const out = join(dir, "perhost.ndjson");
+      const args = [
+        "fetch",
+        input,
+        "-o",
+        out,
+        "--queue",
+        redis.url,
+        "--rate",
+        "20/s",
+        "--rate-per-host",
+      ];
+      const { code, stderr } = await aiokit(args).done;
+      assert.equal(code, 0, stderr);
+      assertComplete(await records(out), 120);
+      const at = (s: TestServer) => s.starts.filter((x) => x.run === "perhost").map((x) => x.at);
+      assert.equal(at(server).length + at(other).length, 120);
+      assert.ok(busiest(at(server)) <= 20, `${busiest(at(server))} starts at one host in a second`);
+      assert.ok(busiest(at(other)) <= 20, `${busiest(at(other))} starts at the other in a second`);
+      // Per host, not for the run: both hosts go at their rate at once.
+      assert.ok(busiest([...at(server), ...at(other)]) > 20, "the limit was for the whole run");
+      w1.kill("SIGTERM");
+      w2.kill("SIGTERM");
+      await Promise.all([w1.done, w2.done]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("aiokit cancel stops the run on every worker within a second; the workers go on", async () => {
@@ -426,6 +462,17 @@ describe("aiokit fetch --queue and worker on bad input", { timeout: 60_000 }, ()
     }
   });
 });
+
+/** The most starts (times in ms) in any sliding second. */
+function busiest(times: readonly number[]): number {
+  const starts = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < starts.length; j++) {
+    while ((starts[j] as number) - (starts[i] as number) >= 1000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
+}
 
 /** A loopback port nobody listens on. */
 async function closedPort(): Promise<number> {

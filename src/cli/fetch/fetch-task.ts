@@ -13,7 +13,7 @@ import { defineTask } from "../../bullmq/index.js";
 import type { FetchRequest } from "./input.js";
 import type { FetchOptions } from "./options.js";
 import type { ResultRecord } from "./output.js";
-import { Requester, retryOptions } from "./requester.js";
+import { Requester, retryOptions, type StartLimitFactory } from "./requester.js";
 
 /** The queue name of fetch runs: every `aiokit worker` serves this one. */
 export const FETCH_QUEUE = "aiokit-fetch";
@@ -22,7 +22,10 @@ export const FETCH_QUEUE = "aiokit-fetch";
 export type WireOptions = Pick<
   FetchOptions,
   "timeout" | "retries" | "method" | "headers" | "maxRedirects" | "save" | "keepHeaders" | "maxBody"
->;
+> & {
+  /** --rate-per-host: starts per second per host, in Redis under `key` (the run's id) for every worker. */
+  readonly hostRate?: { readonly key: string; readonly perSecond: number } | undefined;
+};
 
 /** One input line's request as it crosses to a worker (JSON). */
 export interface WireRequest {
@@ -34,10 +37,14 @@ export interface WireRequest {
   readonly o: WireOptions;
 }
 
-/** The flags of `options` that travel with each request. */
-export function wireOptions(options: FetchOptions): WireOptions {
+/** The flags of `options` that travel with each request; `runId` keys --rate-per-host's windows. */
+export function wireOptions(options: FetchOptions, runId: string): WireOptions {
   const { timeout, retries, method, headers, maxRedirects, save, keepHeaders, maxBody } = options;
-  return { timeout, retries, method, headers, maxRedirects, save, keepHeaders, maxBody };
+  const hostRate =
+    options.ratePerHost && options.rate !== undefined
+      ? { key: runId, perSecond: options.rate }
+      : undefined;
+  return { timeout, retries, method, headers, maxRedirects, save, keepHeaders, maxBody, hostRate };
 }
 
 export function toWire(item: FetchRequest, o: WireOptions): WireRequest {
@@ -62,10 +69,20 @@ export function requestId(line: number, url: string): string {
 
 let dispatcher: Dispatcher | undefined;
 
-/** The connections every request of this process goes through (`aiokit worker` sizes them). */
-export function useDispatcher(shared: Dispatcher): void {
+/**
+ * What `aiokit worker` gives its requests: the connections (sized by its
+ * -c) and `rates(key)`, the --rate-per-host limiters it shares with every
+ * worker through Redis.
+ */
+export function useWorkerResources(
+  shared: Dispatcher,
+  rates: (key: string) => StartLimitFactory,
+): void {
   dispatcher = shared;
+  sharedRates = rates;
 }
+
+let sharedRates: ((key: string) => StartLimitFactory) | undefined;
 
 /** One Requester per set of flags (a worker serves runs with different flags); all share the connections. */
 const requesters = new Map<string, Requester>();
@@ -76,20 +93,28 @@ function requesterFor(o: WireOptions): Requester {
   let requester = requesters.get(key);
   if (requester === undefined) {
     dispatcher ??= new Agent({ connections: 64, pipelining: 1, connect: { timeout: 10_000 } });
+    const hostRate = o.hostRate;
     const options: FetchOptions = {
       ...o,
       input: "-",
       output: undefined,
       concurrency: 64,
       perHost: undefined,
-      rate: undefined, // the queue's limits hold across workers: none here
-      ratePerHost: false,
+      // The queue holds -c, --per-host and --rate across workers; --rate-per-host is held here, through Redis.
+      rate: hostRate?.perSecond,
+      ratePerHost: hostRate !== undefined,
       resume: false,
       progress: "never",
       quiet: true,
       queue: undefined,
     };
-    requester = new Requester(options, dispatcher);
+    requester = new Requester(
+      options,
+      dispatcher,
+      hostRate === undefined
+        ? undefined
+        : (sharedRates as (key: string) => StartLimitFactory)(hostRate.key),
+    );
     if (requesters.size >= MAX_REQUESTERS) {
       requesters.delete(requesters.keys().next().value as string);
     }
@@ -120,6 +145,14 @@ export const fetchTask = defineTask(
   "aiokit.fetch",
   async (wire: WireRequest, { signal }): Promise<ResultRecord> => {
     const method = wire.method ?? wire.o.method;
+    if (wire.o.hostRate !== undefined && sharedRates === undefined) {
+      return {
+        line: wire.line,
+        url: wire.url,
+        method,
+        error: "--rate-per-host needs the requests made by aiokit worker",
+      };
+    }
     if (wire.o.save !== undefined) {
       const problem = await saveProblem(wire.o.save);
       if (problem !== undefined) return { line: wire.line, url: wire.url, method, error: problem };

@@ -54,7 +54,7 @@ Options:
       --resume           skip input lines already in --output, repair a partial last line, append
       --progress WHEN    auto (default: on a terminal), always, never
       --queue URL        make the requests on the \`aiokit worker\`s of Redis URL (redis://HOST:PORT/DB),
-                         same flags, same output; -c, --per-host and --rate hold across all workers.
+                         same flags, same output; -c, --per-host, --rate hold across all workers.
                          --save DIR must then be storage every worker can write (see aiokit help worker)
   -q, --quiet            no summary on stderr
   -h, --help             this help
@@ -115,12 +115,6 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
   }
   const queue = values.queue;
   if (queue !== undefined) checkQueueUrl(queue, "fetch");
-  if (queue !== undefined && values["rate-per-host"] === true) {
-    throw new UsageError(
-      "--rate-per-host is not supported with --queue yet: use --rate (whole run) and --per-host (in flight per host)",
-      "fetch",
-    );
-  }
   const method = (values.method ?? "GET").toUpperCase();
   // Every request would be refused: say so now rather than in every record.
   const problem = methodProblem(method) ?? headersProblem(headers);

@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { distributedQueue, listRuns, type RunOptions } from "../../bullmq/index.js";
 import { CancelledError, sleep } from "../../index.js";
+import { windowOf } from "../queue/shared-rate.js";
 import {
   FETCH_QUEUE,
   fetchTask,
@@ -56,15 +57,17 @@ export class QueueFetcher {
     const stats = this.#stats;
     const done = await resumeScan(options, run.onRepair);
     const label = options.output === undefined ? "" : `${hostname()}:${resolve(options.output)}`;
-    const runId = done === undefined || label === "" ? undefined : await this.#leftRun(label);
-    if (runId !== undefined && !options.quiet) {
+    const left = done === undefined || label === "" ? undefined : await this.#leftRun(label);
+    // Chosen here, not by the queue: it also keys --rate-per-host's windows in Redis.
+    const runId = left ?? randomHex();
+    if (left !== undefined && !options.quiet) {
       process.stderr.write(`Resume: attaching to run ${runId}, left by a producer that stopped\n`);
     }
     const outFailed = new AbortController();
     const out = NdjsonWriter.open(options.output, (error) => outFailed.abort(error));
     const signal = AbortSignal.any([run.abort, outFailed.signal]);
     const pending = new Map<string, { line: number; url: string }>();
-    const o = wireOptions(options);
+    const o = wireOptions(options, runId);
     const source = new RequestSource(run.input, done, run.drain, stats);
     async function* requests(): AsyncGenerator<WireRequest> {
       for await (const item of source) {
@@ -83,7 +86,7 @@ export class QueueFetcher {
     const c = options.concurrency;
     const runOptions: RunOptions<WireRequest> = {
       concurrency: c,
-      rate: options.rate === undefined ? undefined : rateOf(options.rate),
+      rate: options.rate === undefined || options.ratePerHost ? undefined : windowOf(options.rate),
       key: options.perHost === undefined ? undefined : (wire) => new URL(wire.url).host,
       perKey: options.perHost,
       id: (wire) => requestId(wire.line, wire.url),
@@ -143,11 +146,10 @@ export class QueueFetcher {
   }
 }
 
-/** --rate as the queue's sliding window: starts per second, or one start per so many ms. */
-function rateOf(perSecond: number): { limit: number; interval: number } {
-  return perSecond >= 1
-    ? { limit: Math.round(perSecond), interval: 1000 }
-    : { limit: 1, interval: Math.round(1000 / perSecond) };
+function randomHex(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 function messageOf(reason: unknown): string {

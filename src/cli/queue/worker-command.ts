@@ -3,12 +3,13 @@ import { parseArgs } from "node:util";
 import { Agent } from "undici";
 import { RedisUnavailableError, RedisVersionError, runWorker } from "../../bullmq/index.js";
 import { CancelledError } from "../../index.js";
-import { FETCH_QUEUE, fetchTask, useDispatcher } from "../fetch/fetch-task.js";
+import { FETCH_QUEUE, fetchTask, useWorkerResources } from "../fetch/fetch-task.js";
 import { checkQueueUrl } from "../fetch/options.js";
 import { PreflightError } from "../fetch/preflight.js";
 import { styleFor } from "../style.js";
 import { ExitCode, UsageError } from "../usage.js";
 import { checkRedis } from "./redis-check.js";
+import { sharedRate, windowOf } from "./shared-rate.js";
 
 export interface WorkerArgs {
   readonly url: string;
@@ -89,7 +90,21 @@ export async function workerCommand(args: WorkerArgs): Promise<number> {
     pipelining: 1,
     connect: { timeout: 10_000 },
   });
-  useDispatcher(agent);
+  const { Redis } = await import("ioredis");
+  // --rate-per-host's windows; gives up like aiokit/bullmq's clients when Redis is gone.
+  const rates = new Redis(args.url, {
+    retryStrategy: (times: number) => (times > 10 ? null : Math.min(times * 100, 500)),
+    disconnectTimeout: 50,
+  });
+  rates.on("error", () => {});
+  useWorkerResources(agent, (key) => (perSecond, host) => {
+    const { limit, interval } = windowOf(perSecond);
+    // A tenth more than the interval: requests reach the host a little later
+    // or sooner than Redis admits them (a new connection takes longer), and
+    // the host must still see no more than the limit in any sliding interval.
+    const kept = Math.ceil(interval * 1.1);
+    return sharedRate(rates, `aiokit:${FETCH_QUEUE}:rate:${key}:${host ?? ""}`, limit, kept);
+  });
   stderr.write(
     `aiokit worker: serving fetch runs on ${args.url} (pid ${process.pid}, concurrency ${args.concurrency}, lock ${args.lockMs} ms); Ctrl-C to stop\n`,
   );
@@ -115,5 +130,6 @@ export async function workerCommand(args: WorkerArgs): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await agent.close().catch(() => undefined);
+    rates.disconnect();
   }
 }
