@@ -212,6 +212,7 @@ async function* runDistributed<I, O>(
         if (items.length === checked.chunk) seal();
       }
       await flush();
+      if (ready.length > 0) await guard(client.hincrby(k.run(id), "done", ready.length));
       for (const [itemId, i, result] of ready) yield outcome<O>(itemId, i, result);
       if (pending.size === 0) continue;
       const read = (await guard(
@@ -230,6 +231,7 @@ async function* runDistributed<I, O>(
         continue;
       }
       const seen: string[] = [];
+      let reported = 0;
       for (const [entryId, fields] of entries) {
         lastId = entryId;
         seen.push(entryId);
@@ -243,13 +245,14 @@ async function* runDistributed<I, O>(
         }
         pending.delete(itemId);
         sent?.delete(itemId);
+        reported++;
         yield outcome<O>(itemId, i, fields[3] as string);
       }
       await guard(
         client
           .multi()
           .xdel(k.results(id), ...seen)
-          .hincrby(k.run(id), "done", seen.length)
+          .hincrby(k.run(id), "done", reported)
           .exec(),
       );
     }

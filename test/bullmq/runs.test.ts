@@ -89,6 +89,7 @@ describe("listRuns and cancelRun", { timeout: 60_000 }, () => {
     assert.equal(run?.label, "the label");
     assert.equal(run?.task, "visit");
     assert.equal(run?.enqueued, 6);
+    assert.equal(run?.done, 0, "counted the stream's first entry, which is no result");
     assert.equal(run?.workers, 1);
     assert.equal(run?.producer, true);
     assert.equal(await cancelRun(name, run?.id as string, { connection: redis.url }), true);

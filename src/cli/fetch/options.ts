@@ -54,7 +54,7 @@ Options:
       --resume           skip input lines already in --output, repair a partial last line, append
       --progress WHEN    auto (default: on a terminal), always, never
       --queue URL        make the requests on the \`aiokit worker\`s of Redis URL (redis://HOST:PORT/DB),
-                         same flags, same output; -c, --per-host, --rate hold across all workers.
+                         same flags, same output; -c, --per-host, --rate (and per host) hold across all workers.
                          --save DIR must then be storage every worker can write (see aiokit help worker)
   -q, --quiet            no summary on stderr
   -h, --help             this help
