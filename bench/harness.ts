@@ -34,6 +34,8 @@ export interface BenchSuite {
   readonly cases: readonly BenchCase[];
   /** Shown under the table: the target the issue sets. */
   readonly target?: string;
+  /** Items each case processes: the table then shows items/s. */
+  readonly items?: number;
 }
 
 export interface Measurement {
@@ -41,6 +43,8 @@ export interface Measurement {
   readonly ms: number;
   /** Peak resident memory above the process's starting point, in MB. */
   readonly peakMb: number;
+  /** Further figures a case measured itself (`run` returns `{ metrics }`), shown as median columns. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 const runCaseScript = fileURLToPath(new URL("./run-case.js", import.meta.url));
@@ -82,6 +86,7 @@ export interface Row {
   readonly peakMb: number;
   readonly timeRatio: number;
   readonly memRatio: number;
+  readonly metrics: Readonly<Record<string, number>>;
 }
 
 /** Measures every case of a suite `runs` times (interleaved) and prints the table. */
@@ -99,8 +104,17 @@ export function runSuite(suiteFile: string, suite: BenchSuite, runs: number): Ro
   const medians = suite.cases.flatMap((bcase) => {
     const list = samples.get(bcase.name);
     if (list === undefined) return [];
+    const metrics: Record<string, number> = {};
+    for (const name of new Set(list.flatMap((m) => Object.keys(m.metrics ?? {})))) {
+      metrics[name] = median(list.flatMap((m) => m.metrics?.[name] ?? []));
+    }
     return [
-      { bcase, ms: median(list.map((m) => m.ms)), peakMb: median(list.map((m) => m.peakMb)) },
+      {
+        bcase,
+        ms: median(list.map((m) => m.ms)),
+        peakMb: median(list.map((m) => m.peakMb)),
+        metrics,
+      },
     ];
   });
   const base = medians.find((m) => m.bcase.baseline === true) ?? medians[0];
@@ -110,6 +124,7 @@ export function runSuite(suiteFile: string, suite: BenchSuite, runs: number): Ro
     peakMb: m.peakMb,
     timeRatio: base === undefined ? 1 : m.ms / base.ms,
     memRatio: base === undefined || base.peakMb <= 0 ? Number.NaN : m.peakMb / base.peakMb,
+    metrics: m.metrics,
   }));
   printTable(suite, rows, runs);
   return rows;
@@ -117,14 +132,30 @@ export function runSuite(suiteFile: string, suite: BenchSuite, runs: number): Ro
 
 function printTable(suite: BenchSuite, rows: readonly Row[], runs: number): void {
   const width = Math.max(10, ...rows.map((r) => r.name.length));
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
+  const perSecond = suite.items === undefined ? "" : `  ${"items/s".padStart(9)}`;
+  const extraHead = extra.map((name) => `  ${name.padStart(Math.max(9, name.length))}`).join("");
   console.log(`\n## ${suite.title}  (median of ${runs} runs, each in a fresh process)\n`);
   console.log(
-    `${"case".padEnd(width)}  ${"time ms".padStart(10)}  ${"× base".padStart(7)}  ${"peak MB".padStart(8)}  ${"× base".padStart(7)}`,
+    `${"case".padEnd(width)}  ${"time ms".padStart(10)}  ${"× base".padStart(7)}${perSecond}  ${"peak MB".padStart(8)}  ${"× base".padStart(7)}${extraHead}`,
   );
   for (const r of rows) {
     const memRatio = Number.isFinite(r.memRatio) ? r.memRatio.toFixed(2) : "-";
+    const rate =
+      suite.items === undefined
+        ? ""
+        : `  ${Math.round((suite.items * 1000) / r.ms)
+            .toString()
+            .padStart(9)}`;
+    const cells = extra
+      .map((name) => {
+        const value = r.metrics[name];
+        const text = value === undefined ? "-" : value.toFixed(1);
+        return `  ${text.padStart(Math.max(9, name.length))}`;
+      })
+      .join("");
     console.log(
-      `${r.name.padEnd(width)}  ${r.ms.toFixed(1).padStart(10)}  ${r.timeRatio.toFixed(2).padStart(7)}  ${r.peakMb.toFixed(1).padStart(8)}  ${memRatio.padStart(7)}`,
+      `${r.name.padEnd(width)}  ${r.ms.toFixed(1).padStart(10)}  ${r.timeRatio.toFixed(2).padStart(7)}${rate}  ${r.peakMb.toFixed(1).padStart(8)}  ${memRatio.padStart(7)}${cells}`,
     );
   }
   if (suite.target !== undefined) console.log(`\ntarget: ${suite.target}`);

@@ -20,11 +20,13 @@ const context = (await bcase.setup?.()) as never;
 (globalThis as { gc?: () => void }).gc?.();
 const rssBefore = process.memoryUsage().rss;
 const started = performance.now();
-const result = (await bcase.run(context)) as { peakMb?: unknown } | undefined;
+const result = (await bcase.run(context)) as
+  | { peakMb?: unknown; metrics?: Record<string, number> }
+  | undefined;
 const ms = performance.now() - started;
 await bcase.teardown?.(context);
 const peakMb =
   typeof result?.peakMb === "number"
     ? result.peakMb
     : Math.max(0, process.resourceUsage().maxRSS * 1024 - rssBefore) / 1e6;
-console.log(JSON.stringify({ ms, peakMb }));
+console.log(JSON.stringify({ ms, peakMb, metrics: result?.metrics }));

@@ -3,7 +3,8 @@ import type { Redis } from "ioredis";
 import { describe } from "../_internal/describe.js";
 import { CancelledError } from "../index.js";
 import { bullmq } from "./deps.js";
-import { checkRunOptions, expectId, type Outcome, type RunOptions, splitRate } from "./options.js";
+import { Feeder, type WireItem } from "./feeder.js";
+import { checkRunOptions, type Outcome, type RunOptions, splitRate } from "./options.js";
 import { type JobQueue, jobQueue, type RunInput } from "./queue-map.js";
 import {
   type Connection,
@@ -21,14 +22,6 @@ import { expectName, type TaskDefinition } from "./task.js";
 export interface DistributedQueueOptions {
   /** Where Redis is: a `redis://host:port/db` URL or ioredis options. */
   readonly connection: Connection;
-}
-
-/** One input as it travels in a BullMQ job. */
-export interface WireItem {
-  readonly i: number;
-  readonly id: string;
-  readonly input: unknown;
-  readonly key?: string;
 }
 
 /**
@@ -107,7 +100,6 @@ async function* runDistributed<I, O>(
   const queue = new bullmq.Queue(k.queue(id), { connection: redis as BullRedisOptions });
   queue.on("error", () => {}); // surfaced by the commands that fail
   let complete = false;
-  let inputDone = false;
   const lost = (): boolean => ended(client) || ended(reader);
   const guard = async <T>(p: Promise<T>): Promise<T> => {
     try {
@@ -117,6 +109,47 @@ async function* runDistributed<I, O>(
       throw error;
     }
   };
+  // Attached to a run whose producer died: results of inputs not pulled
+  // again yet (bounded by the dead producer's window), reported when they are.
+  const early = new Map<string, string>();
+  // Attached: the items sent and not reported, to send again any whose job is
+  // gone without a result (the dead producer read the result, then died
+  // before it was reported).
+  const sent = attached && checked.chunk === 1 ? new Map<string, WireItem>() : undefined;
+  const feeder = new Feeder(
+    iterator,
+    checked,
+    task.name,
+    async (jobs) => {
+      await guard(queue.addBulk(jobs));
+      const items = jobs.flatMap((job) => job.data.items);
+      for (const item of items) {
+        // Only those still pending: a result may have come in meanwhile.
+        if (sent !== undefined && feeder.pending.has(item.id)) sent.set(item.id, item);
+      }
+      await guard(client.hincrby(k.run(id), "enqueued", items.length));
+    },
+    (itemId) => {
+      const result = early.get(itemId);
+      if (result !== undefined) early.delete(itemId);
+      return result;
+    },
+  );
+  // The claim is renewed in the background, so a slow input or a slow
+  // consumer of the outcomes does not let it lapse; its failure (the run was
+  // cancelled elsewhere, or Redis is gone) stops the run.
+  const beat = new AbortController();
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating || beat.signal.aborted) return;
+    beating = true;
+    guard(heartbeat(client, k, id)).then(
+      () => {
+        beating = false;
+      },
+      (error: unknown) => beat.abort(error),
+    );
+  }, BEAT);
   try {
     if (checked.concurrency !== Number.POSITIVE_INFINITY) {
       await guard(queue.setGlobalConcurrency(checked.concurrency));
@@ -142,90 +175,34 @@ async function* runDistributed<I, O>(
         .sadd(k.runs, id)
         .exec(),
     );
-    const pending = new Map<string, number>(); // input id -> index, while not reported
-    // Attached to a run whose producer died: results of inputs not enqueued
-    // again yet (bounded by the dead producer's window), reported when they are.
-    const early = new Map<string, string>();
-    // Attached: the pending items, to enqueue again any whose job is gone
-    // without a result (the dead producer read the result, then died before
-    // it was reported).
-    const sent = attached && checked.chunk === 1 ? new Map<string, WireItem>() : undefined;
-    let checkedJobs = Date.now();
-    let index = 0;
-    // Attached: the results the dead producer did not read, before enqueueing
-    // anything (an input with a result must not run again).
+    // Attached: the results the dead producer did not read, before pulling
+    // any input (an input with a result must not run again).
     let lastId = attached ? await guard(readLeft(client, k.results(id), early)) : "0-0";
-    let beat = Date.now();
-    while (!inputDone || pending.size > 0) {
+    let checkedJobs = Date.now();
+    feeder.start();
+    for (;;) {
+      feeder.throwIfFailed();
       signal?.throwIfAborted();
-      if (Date.now() - beat >= BEAT) {
-        beat = Date.now();
-        await guard(heartbeat(client, k, id));
+      beat.signal.throwIfAborted();
+      const ready = feeder.takeReady();
+      if (ready.length > 0) {
+        await guard(client.hincrby(k.run(id), "done", ready.length));
+        for (const r of ready) yield outcome<O>(r.id, r.i, r.result);
+        continue;
       }
-      const ready: [string, number, string][] = [];
-      const jobs: { name: string; data: { items: WireItem[] }; opts: object }[] = [];
-      let items: WireItem[] = [];
-      const seal = (): void => {
-        if (items.length === 0) return;
-        const first = items[0] as WireItem;
-        jobs.push({
-          name: task.name,
-          data: { items },
-          opts: {
-            jobId: checked.chunk === 1 ? `x${first.id}` : `c${first.i}`,
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        });
-        items = [];
-      };
-      const flush = async (): Promise<void> => {
-        seal();
-        if (jobs.length === 0) return;
-        const sent = jobs.splice(0);
-        await guard(queue.addBulk(sent));
-        await guard(client.hincrby(k.run(id), "enqueued", sent.length));
-      };
-      while (!inputDone && pending.size < checked.window) {
-        const step = await nextInput(iterator, jobs.length + items.length > 0, flush);
-        if (step.done === true) {
-          inputDone = true;
-          break;
-        }
-        const input = step.value;
-        const i = index++;
-        const itemId = checked.id === undefined ? String(i) : expectId(checked.id(input, i), i);
-        if (pending.has(itemId)) {
-          throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
-        }
-        const result = early.get(itemId);
-        if (result !== undefined) {
-          early.delete(itemId);
-          ready.push([itemId, i, result]);
-          continue;
-        }
-        pending.set(itemId, i);
-        const key = checked.key?.(input, i);
-        const item = key === undefined ? { i, id: itemId, input } : { i, id: itemId, input, key };
-        sent?.set(itemId, item);
-        items.push(item);
-        if (items.length === checked.chunk) seal();
+      if (feeder.pending.size === 0) {
+        if (feeder.done) break;
+        // Nothing to read until more is sent: wait for the input, not Redis.
+        await untilAborted(feeder.changed(), [signal, beat.signal]);
+        continue;
       }
-      await flush();
-      if (ready.length > 0) await guard(client.hincrby(k.run(id), "done", ready.length));
-      for (const [itemId, i, result] of ready) yield outcome<O>(itemId, i, result);
-      if (pending.size === 0) continue;
       const read = (await guard(
         reader.xread("COUNT", 1000, "BLOCK", 200, "STREAMS", k.results(id), lastId),
       )) as [string, [string, string[]][]][] | null;
       const entries = read?.[0]?.[1] ?? [];
       if (entries.length === 0) {
         if (sent !== undefined && Date.now() - checkedJobs >= CHECK_JOBS) {
-          for (const item of await guard(lostItems(client, queue, sent))) {
-            items.push(item);
-            seal();
-          }
-          await flush();
+          await feeder.resend(await guard(lostItems(client, queue, sent)));
           checkedJobs = Date.now();
         }
         continue;
@@ -236,40 +213,73 @@ async function* runDistributed<I, O>(
         lastId = entryId;
         seen.push(entryId);
         const itemId = fields[1] as string;
-        const i = pending.get(itemId);
+        const i = feeder.settle(itemId);
         if (i === undefined) {
-          // A duplicate (the job ran twice: at-least-once), or, attached, an input not enqueued again yet.
-          if (attached && itemId !== "" && early.size < EARLY_MAX)
+          // A duplicate (the job ran twice: at-least-once), or, attached, an
+          // input not pulled again yet.
+          if (attached && itemId !== "" && early.size < EARLY_MAX) {
             early.set(itemId, fields[3] as string);
+          }
           continue;
         }
-        pending.delete(itemId);
         sent?.delete(itemId);
         reported++;
         yield outcome<O>(itemId, i, fields[3] as string);
       }
-      await guard(
-        client
-          .multi()
-          .xdel(k.results(id), ...seen)
-          .hincrby(k.run(id), "done", reported)
-          .exec(),
-      );
+      // Deleted once yielded: a producer killed before this leaves them for
+      // the one that attaches.
+      await Promise.all([
+        feeder.sendReleased(),
+        guard(
+          client
+            .multi()
+            .xdel(k.results(id), ...seen)
+            .hincrby(k.run(id), "done", reported)
+            .exec(),
+        ),
+      ]);
     }
     complete = true;
   } finally {
-    if (!inputDone) await closeInput(iterator);
+    clearInterval(timer);
+    await feeder.stop();
     await cleanup(client, queue, k, id, complete, lost());
     reader.disconnect();
     client.disconnect();
   }
 }
 
+/** Resolves with `promise`, or rejects with a signal's reason once one aborts. */
+function untilAborted(
+  promise: Promise<void>,
+  signals: readonly (AbortSignal | undefined)[],
+): Promise<void> {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      for (const s of live) s.removeEventListener("abort", onAbort);
+    };
+    const onAbort = (event?: Event): void => {
+      done();
+      const source = (event?.target as AbortSignal | undefined) ?? live.find((s) => s.aborted);
+      reject(source?.reason);
+    };
+    if (live.some((s) => s.aborted)) return onAbort();
+    for (const s of live) s.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => {
+      done();
+      resolve();
+    });
+  });
+}
+
 /** How often a producer says it is alive (ms), and how long that lasts. */
 const BEAT = 1000;
 const BEAT_TTL = 5000;
-/** Results kept for inputs not enqueued again yet, when attached. */
+/** Results kept for inputs not pulled again yet, when attached. */
 const EARLY_MAX = 100_000;
+/** How long an attached producer waits for results before it looks for lost jobs (ms). */
+const CHECK_JOBS = 2000;
 
 /** Reads a results stream from the start into `into` (input id → result); resolves to the last entry's id. */
 async function readLeft(client: Redis, stream: string, into: Map<string, string>): Promise<string> {
@@ -285,9 +295,6 @@ async function readLeft(client: Redis, stream: string, into: Map<string, string>
   }
 }
 
-/** How long an attached producer waits for results before it looks for lost jobs (ms). */
-const CHECK_JOBS = 2000;
-
 /** The items whose BullMQ job no longer exists (`x<id>`, as enqueued with chunk 1). */
 async function lostItems(
   client: Redis,
@@ -295,6 +302,7 @@ async function lostItems(
   sent: ReadonlyMap<string, WireItem>,
 ): Promise<WireItem[]> {
   const items = [...sent.values()];
+  if (items.length === 0) return [];
   const pipeline = client.pipeline();
   for (const item of items) pipeline.exists(queue.toKey(`x${item.id}`));
   const found = (await pipeline.exec()) ?? [];
@@ -348,39 +356,6 @@ async function heartbeat(client: Redis, k: ReturnType<typeof keys>, id: string):
   if (state !== "running") throw new CancelledError(`The run ${id} was cancelled`);
 }
 
-const TICK = Symbol("tick");
-
-/**
- * The next input. Jobs are sent in batches, but a slow async input must not
- * hold back those already collected: if `next()` has not settled by the next
- * macrotask, `flush` sends them first.
- */
-async function nextInput<I>(
-  iterator: Iterator<I> | AsyncIterator<I>,
-  collected: boolean,
-  flush: () => Promise<void>,
-): Promise<IteratorResult<I>> {
-  const step = iterator.next();
-  if (!collected || !(step instanceof Promise)) return step;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<typeof TICK>((resolve) => {
-    timer = setTimeout(() => resolve(TICK), 0);
-  });
-  const first = await Promise.race([step, tick]);
-  clearTimeout(timer);
-  if (first !== TICK) return first;
-  await flush();
-  return step;
-}
-
-async function closeInput(iterator: Iterator<unknown> | AsyncIterator<unknown>): Promise<void> {
-  try {
-    await iterator.return?.();
-  } catch {
-    // The run's own error, if any, wins.
-  }
-}
-
 /** Tells the workers the run is over (cancelled unless complete), then deletes its keys. */
 export async function cleanup(
   client: Redis,
@@ -402,14 +377,7 @@ export async function cleanup(
     if (!complete) await client.hset(k.run(id), "state", "cancelled");
     await client.srem(k.runs, id);
     await queue.obliterate({ force: true });
-    const leases: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, found] = await client.scan(cursor, "MATCH", k.leases(id), "COUNT", 1000);
-      cursor = next;
-      leases.push(...found);
-    } while (cursor !== "0");
-    await client.del(k.run(id), k.results(id), k.producer(id), ...leases);
+    await client.del(k.run(id), k.results(id), k.producer(id));
   } catch {
     // Cleanup is best effort: the run's own outcome or error matters more.
   } finally {

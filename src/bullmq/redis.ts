@@ -144,8 +144,6 @@ export function keys(name: string) {
     runs: `${base}:runs`,
     run: (runId: string) => `${base}:run:${runId}`,
     results: (runId: string) => `${base}:run:${runId}:results`,
-    lease: (runId: string, key: string) => `${base}:run:${runId}:lease:${key}`,
-    leases: (runId: string) => `${base}:run:${runId}:lease:*`,
     producer: (runId: string) => `${base}:run:${runId}:producer`,
     queue: (runId: string) => `${name}.${runId}`,
   };
@@ -182,20 +180,3 @@ export function errorFromData(data: unknown): unknown {
   if ($error.code !== undefined) error.code = $error.code;
   return error;
 }
-
-/**
- * A lease semaphore per key: takes a lease if fewer than `perKey` unexpired
- * ones are held. Leases expire with the job lock, so a crashed worker's lease
- * frees itself. KEYS[1] the key's sorted set; ARGV: member, perKey, ttl ms.
- */
-export const TAKE_LEASE = `
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
-  return 1
-end
-return 0
-`;

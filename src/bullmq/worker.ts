@@ -3,7 +3,7 @@ import { describe, expectNumber, expectSignal } from "../_internal/describe.js";
 import { CancelledError, type Limit, limiter, type RetryOptions, sleep } from "../index.js";
 import { attempt } from "./attempt.js";
 import { bullmq } from "./deps.js";
-import type { WireItem } from "./distributed-queue.js";
+import type { WireItem } from "./feeder.js";
 import {
   type Connection,
   checkVersion,
@@ -12,7 +12,6 @@ import {
   errorToData,
   keys,
   redisOptions,
-  TAKE_LEASE,
   unavailable,
 } from "./redis.js";
 import { expectName, type TaskDefinition } from "./task.js";
@@ -128,13 +127,12 @@ export async function runWorker(
       id: runId,
       task,
       retry: JSON.parse(meta.retry ?? "{}") as RetryOptions,
-      perKey: Number(meta.perKey ?? "Infinity"),
       cancel: new AbortController(),
     };
     const worker = new bullmq.Worker(
       k.queue(runId),
       (job: Job<{ items: WireItem[] }>, token?: string) =>
-        processJob(job, token, run, { client, k, limit, hard: hard.signal, lockDuration }),
+        processJob(job, token, run, { client, k, limit, hard: hard.signal }),
       {
         connection: redis as BullRedisOptions,
         concurrency,
@@ -213,7 +211,6 @@ interface Run {
   readonly id: string;
   readonly task: AnyTask;
   readonly retry: RetryOptions;
-  readonly perKey: number;
   readonly cancel: AbortController;
 }
 
@@ -222,10 +219,7 @@ interface Shared {
   readonly k: ReturnType<typeof keys>;
   readonly limit: Limit;
   readonly hard: AbortSignal;
-  readonly lockDuration: number;
 }
-
-const BUSY_KEY_DELAY = 50; // ms a job whose key is busy waits before it is tried again
 
 /** Runs a job's inputs one after another and adds each outcome to the run's results stream. */
 async function processJob(
@@ -236,50 +230,19 @@ async function processJob(
 ): Promise<number> {
   const { client, k, hard } = shared;
   const signal = AbortSignal.any([run.cancel.signal, hard]);
-  const back = async (delay: number): Promise<never> => {
-    await job.moveToDelayed(Date.now() + delay, token);
+  // Stopped hard: back to the queue at once, for another worker.
+  const back = async (): Promise<never> => {
+    await job.moveToDelayed(Date.now(), token);
     throw new bullmq.DelayedError();
   };
   for (const item of job.data.items) {
     if (run.cancel.signal.aborted) throw run.cancel.signal.reason;
-    if (hard.aborted) return back(0);
-    const lease =
-      item.key === undefined || run.perKey === Number.POSITIVE_INFINITY
-        ? undefined
-        : k.lease(run.id, item.key);
-    if (lease !== undefined) {
-      const got = await client.eval(
-        TAKE_LEASE,
-        1,
-        lease,
-        job.id ?? "",
-        run.perKey,
-        shared.lockDuration,
-      );
-      if (got !== 1) {
-        await client.hincrby(k.run(run.id), "busyKey", 1);
-        return back(BUSY_KEY_DELAY);
-      }
-    }
-    const renew =
-      lease === undefined
-        ? undefined
-        : setInterval(() => {
-            void client
-              .eval(TAKE_LEASE, 1, lease, job.id ?? "", run.perKey, shared.lockDuration)
-              .catch(() => {});
-          }, shared.lockDuration / 3);
-    let settled: Awaited<ReturnType<typeof attempt>>;
-    try {
-      settled = await shared.limit(() =>
-        attempt(run.task, item.input as never, item.id, run.retry, signal),
-      );
-    } finally {
-      clearInterval(renew);
-      if (lease !== undefined) await client.zrem(lease, job.id ?? "").catch(() => {});
-    }
+    if (hard.aborted) return back();
+    const settled = await shared.limit(() =>
+      attempt(run.task, item.input as never, item.id, run.retry, signal),
+    );
     if (run.cancel.signal.aborted) throw run.cancel.signal.reason;
-    if (hard.aborted) return back(0); // stopped hard: another worker runs it
+    if (hard.aborted) return back();
     const r =
       settled.status === "fulfilled"
         ? { s: settled.status, v: settled.value, a: settled.attempts }

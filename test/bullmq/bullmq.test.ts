@@ -75,6 +75,86 @@ describe("distributedQueue", () => {
     assert.equal(settled[1]?.status, "rejected");
   });
 
+  it("yields finished outcomes while a slow async input waits for the next one", async () => {
+    const queue = distributedQueue(NAME, { connection: redis.url });
+    // The input's third item comes only once the first two outcomes were
+    // yielded (or after 15 s, which fails the test): the producer must keep
+    // reading results while it waits for its input.
+    const seen: number[] = [];
+    let seeBoth = (): void => {};
+    const both = new Promise<"seen">((resolve) => {
+      seeBoth = () => resolve("seen");
+    });
+    let released: "seen" | "timed out" | undefined;
+    const inputs = (async function* () {
+      yield 1;
+      yield 2;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      released = await Promise.race([
+        both,
+        new Promise<"timed out">((resolve) => {
+          timer = setTimeout(() => resolve("timed out"), 15_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      yield 3;
+    })();
+    for await (const o of queue.run(inputs, square)) {
+      seen.push(o.status === "fulfilled" ? o.value : Number.NaN);
+      if (seen.length === 2) seeBoth();
+    }
+    assert.equal(released, "seen", "the first outcomes waited for the slow input");
+    assert.deepEqual(
+      seen.sort((a, b) => a - b),
+      [1, 4, 9],
+    );
+  });
+
+  it("rejects with the input's own error, and on a duplicate id", async () => {
+    const queue = distributedQueue(NAME, { connection: redis.url });
+    const broken = (async function* () {
+      yield 1;
+      yield 2;
+      throw new Error("the input broke");
+    })();
+    await assert.rejects(queue.map(broken, square), { message: "the input broke" });
+    await assert.rejects(queue.map([1, 2], square, { id: () => "ab" }), {
+      name: "TypeError",
+      message: "Expected `id` to be unique in the run, got ab twice",
+    });
+  });
+
+  it("rejects at once on abort while the input is stuck, and asks the input to close", async () => {
+    const queue = distributedQueue(NAME, { connection: redis.url });
+    const controller = new AbortController();
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let closed = false;
+    const stuck = (async function* () {
+      try {
+        yield 1;
+        await gate; // never, until the test is over
+        yield 2;
+      } finally {
+        closed = true;
+      }
+    })();
+    const reason = new Error("stop");
+    const run = (async () => {
+      for await (const _ of queue.run(stuck, square, { signal: controller.signal })) {
+        controller.abort(reason);
+      }
+    })();
+    await assert.rejects(run, reason);
+    assert.equal(closed, false, "the input's next() is still pending");
+    release();
+    await gate;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closed, true, "the input was closed once its next() settled");
+  });
+
   it("runs examples/distributed.js on Redis with the same output as locally", async () => {
     const file = fileURLToPath(new URL("../../examples/distributed.js", import.meta.url));
     const run = promisify(execFile);

@@ -74,6 +74,31 @@ describe("localQueue", () => {
     );
   });
 
+  it("yields finished outcomes while a slow async input waits for the next one", async () => {
+    let seeBoth = (): void => {};
+    const both = new Promise<"seen">((resolve) => {
+      seeBoth = () => resolve("seen");
+    });
+    let released: string | undefined;
+    const inputs = (async function* () {
+      yield 1;
+      yield 2;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      released = await Promise.race([
+        both,
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve("timed out"), 15_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      yield 3;
+    })();
+    let seen = 0;
+    for await (const _ of localQueue().run(inputs, square)) if (++seen === 2) seeBoth();
+    assert.equal(released, "seen", "the first outcomes waited for the slow input");
+    assert.equal(seen, 3);
+  });
+
   it("yields each outcome once with its index, id and attempts", async () => {
     const outcomes = await collect(
       localQueue().run(range(10), evenOnly, { id: (n) => (n + 160).toString(16) }),

@@ -149,6 +149,9 @@ describe("the packed package", () => {
       "dist/index.d.ts",
       "dist/node/index.js",
       "dist/testing/index.js",
+      "dist/bullmq/index.js",
+      "dist/bullmq/index.d.ts",
+      "dist/bullmq/deps.js",
     ]) {
       assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
     }
@@ -174,6 +177,36 @@ console.log(JSON.stringify({ sum, slept, node: typeof node }));
     const run = await exec(process.execPath, ["check.mjs"], project);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { sum: 3, slept: "virtual", node: "object" });
+  });
+
+  // Issue 15: aiokit/bullmq ships, and its optional peers are really optional.
+  it("imports aiokit/bullmq only with bullmq and ioredis installed, else says what to install", async (t) => {
+    if (npmMissing !== undefined) return t.skip(npmMissing);
+    const check = `import { defineTask, localQueue } from "aiokit/bullmq";
+const square = defineTask("square", (n) => n * n);
+console.log(JSON.stringify(await localQueue().map([1, 2, 3], square)));
+`;
+    writeFileSync(join(project, "bullmq-check.mjs"), check);
+    const peers = ["bullmq", "ioredis"];
+    for (const peer of peers) {
+      assert.ok(!existsSync(join(project, "node_modules", peer)), `${peer} was installed`);
+    }
+    const without = await exec(process.execPath, ["bullmq-check.mjs"], project);
+    assert.notEqual(without.code, 0, "aiokit/bullmq imported without its peers");
+    assert.match(
+      without.stderr,
+      /Cannot load aiokit\/bullmq: it needs its optional peer dependencies bullmq and ioredis; install them with `npm install bullmq ioredis`/,
+    );
+    // As if the user ran `npm install bullmq ioredis`: this repository's copies.
+    for (const peer of peers)
+      symlinkSync(join(root, "node_modules", peer), join(project, "node_modules", peer), "dir");
+    try {
+      const ok = await exec(process.execPath, ["bullmq-check.mjs"], project);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.deepEqual(JSON.parse(ok.stdout), [1, 4, 9]);
+    } finally {
+      for (const peer of peers) rmSync(join(project, "node_modules", peer), { force: true });
+    }
   });
 
   it("type-checks under strict nodenext, and its types are real (a wrong type fails)", async (t) => {
