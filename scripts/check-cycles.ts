@@ -48,7 +48,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   "node/": ["task/", "_internal/", "clock.ts", "errors.ts"],
   "bullmq/": ["index.ts", "_internal/"],
   // The CLI is aiokit's first user: public entries only.
-  "cli/": ["index.ts", "node/index.ts", "testing/index.ts"],
+  "cli/": ["index.ts", "node/index.ts", "testing/index.ts", "bullmq/index.ts"],
 };
 
 /** The part of src/ a file belongs to: its top folder (`task/`), or the file itself. */

@@ -16,6 +16,14 @@ export interface WireJob {
   readonly opts: { readonly jobId: string; removeOnComplete: true; removeOnFail: true };
 }
 
+/** An input whose result was already in the results stream: reported, not sent. */
+export interface ReadyItem {
+  readonly id: string;
+  readonly i: number;
+  /** The result as the worker wrote it (JSON). */
+  readonly result: string;
+}
+
 /**
  * Pulls a run's inputs into BullMQ jobs in the background, at most `window`
  * not yet reported, while the producer reads results: a slow input must not
@@ -26,6 +34,11 @@ export interface WireJob {
  * fewer than `perKey` of its key are sent and not reported, so no worker ever
  * picks up a job only to find its key busy (the lease semaphore this replaced
  * spent ~4.5 wasted pick-ups per input, see docs/distributed.md).
+ *
+ * A producer attached to a dead producer's run passes `early`: the results
+ * that run left unread, by input id. An input found there is not sent again
+ * but handed back through {@link Feeder.takeReady}; {@link Feeder.resend}
+ * sends again inputs whose job vanished without a result.
  */
 export class Feeder<I> {
   /** Input id -> index, from pulled until reported. */
@@ -35,10 +48,13 @@ export class Feeder<I> {
   readonly #task: string;
   readonly #send: (jobs: WireJob[]) => Promise<void>;
   readonly #sends = new Set<Promise<void>>();
+  readonly #early: ((id: string) => string | undefined) | undefined;
+  #ready: ReadyItem[] = [];
   // perKey: inputs of a key sent and not reported, and those waiting for room.
   readonly #keyOf = new Map<string, string>();
   readonly #running = new Map<string, number>();
   readonly #held = new Map<string, WireItem[]>();
+  readonly #heldIds = new Set<string>();
   #items: WireItem[] = [];
   #jobs: WireJob[] = [];
   #index = 0;
@@ -56,11 +72,13 @@ export class Feeder<I> {
     checked: Checked<I>,
     task: string,
     send: (jobs: WireJob[]) => Promise<void>,
+    early?: (id: string) => string | undefined,
   ) {
     this.#iterator = iterator;
     this.#checked = checked;
     this.#task = task;
     this.#send = send;
+    this.#early = early;
   }
 
   /** True once every input was pulled and sent. */
@@ -86,13 +104,29 @@ export class Feeder<I> {
     return this.#wake.promise;
   }
 
+  /** The inputs found in `early` since the last call, to report. */
+  takeReady(): ReadyItem[] {
+    const ready = this.#ready;
+    this.#ready = [];
+    return ready;
+  }
+
+  /** Sends `items` again (pending inputs whose job vanished); their keys already count them. */
+  async resend(items: readonly WireItem[]): Promise<void> {
+    for (const item of items) {
+      this.#jobs.push(this.#job([item]));
+    }
+    await this.#flush();
+  }
+
   /** The index of a reported input, and room for one more; undefined for a duplicate. */
   settle(id: string): number | undefined {
     const index = this.pending.get(id);
     if (index === undefined) return undefined;
     this.pending.delete(id);
     const key = this.#keyOf.get(id);
-    if (key !== undefined) this.#release(key, id);
+    if (key !== undefined && this.#heldIds.has(id)) this.#unhold(key, id);
+    else if (key !== undefined) this.#release(key, id);
     this.#room.fire();
     return index;
   }
@@ -158,6 +192,12 @@ export class Feeder<I> {
     if (this.pending.has(itemId)) {
       throw new TypeError(`Expected \`id\` to be unique in the run, got ${itemId} twice`);
     }
+    const result = this.#early?.(itemId);
+    if (result !== undefined) {
+      this.#ready.push({ id: itemId, i, result });
+      this.#wake.fire();
+      return;
+    }
     this.pending.set(itemId, i);
     const k = key?.(input, i);
     if (k === undefined) {
@@ -174,6 +214,7 @@ export class Feeder<I> {
       const held = this.#held.get(k);
       if (held === undefined) this.#held.set(k, [item]);
       else held.push(item);
+      this.#heldIds.add(itemId);
     }
   }
 
@@ -188,6 +229,7 @@ export class Feeder<I> {
     const held = this.#held.get(key);
     const next = held?.shift();
     if (next !== undefined) {
+      this.#heldIds.delete(next.id);
       if (held?.length === 0) this.#held.delete(key);
       this.#push(next);
       return;
@@ -195,6 +237,18 @@ export class Feeder<I> {
     const running = (this.#running.get(key) ?? 1) - 1;
     if (running === 0) this.#running.delete(key);
     else this.#running.set(key, running);
+  }
+
+  /**
+   * A held input was reported without being sent by this producer (attached:
+   * the dead producer had sent it): it leaves the hold, its key's count is unchanged.
+   */
+  #unhold(key: string, id: string): void {
+    this.#keyOf.delete(id);
+    this.#heldIds.delete(id);
+    const held = (this.#held.get(key) ?? []).filter((item) => item.id !== id);
+    if (held.length === 0) this.#held.delete(key);
+    else this.#held.set(key, held);
   }
 
   /**
@@ -219,8 +273,13 @@ export class Feeder<I> {
   #seal(): void {
     const items = this.#items;
     if (items.length === 0) return;
+    this.#jobs.push(this.#job(items));
+    this.#items = [];
+  }
+
+  #job(items: WireItem[]): WireJob {
     const first = items[0] as WireItem;
-    this.#jobs.push({
+    return {
       name: this.#task,
       data: { items },
       opts: {
@@ -228,8 +287,7 @@ export class Feeder<I> {
         removeOnComplete: true,
         removeOnFail: true,
       },
-    });
-    this.#items = [];
+    };
   }
 
   async #flush(): Promise<void> {

@@ -10,6 +10,7 @@ export { type DistributedQueueOptions, distributedQueue } from "./distributed-qu
 export { localQueue } from "./local-queue.js";
 export type { Outcome, QueueMapOptions, RunOptions } from "./options.js";
 export type { JobQueue, RunInput } from "./queue-map.js";
-export { type Connection, RedisUnavailableError } from "./redis.js";
+export { type Connection, RedisUnavailableError, RedisVersionError } from "./redis.js";
+export { cancelRun, listRuns, type RunInfo, type RunsOptions } from "./runs.js";
 export { defineTask, type TaskContext, type TaskDefinition, type TaskFn } from "./task.js";
 export { runWorker, type WorkerOptions } from "./worker.js";

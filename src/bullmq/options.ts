@@ -21,6 +21,15 @@ export interface RunOptions<I> {
   readonly window?: number | undefined;
   /** Aborting it cancels the whole run, on every machine. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The run's id (hex, default random). A producer that restarts with the id
+   * of a run whose producer died attaches to it: inputs still queued are not
+   * enqueued twice (job ids come from the input ids), results not yet read
+   * are read. A run whose producer is alive cannot be attached to.
+   */
+  readonly runId?: string | undefined;
+  /** What the run is, for `listRuns` (e.g. the output file it writes), up to 200 characters. */
+  readonly label?: string | undefined;
 }
 
 /** Options of `queue.map`: those of `run`, and `settle` to collect every outcome. */
@@ -57,6 +66,8 @@ export interface Checked<I> {
   readonly chunk: number;
   readonly window: number;
   readonly signal: AbortSignal | undefined;
+  readonly runId: string | undefined;
+  readonly label: string;
 }
 
 const HEX = /^[0-9a-fA-F]{1,128}$/;
@@ -123,6 +134,18 @@ export function checkRunOptions<I>(options: RunOptions<I> | undefined): Checked<
   const window = options.window ?? 1000;
   expectNumber("`window`", window, { min: 1, integer: true });
   expectSignal(options.signal);
+  const runId = options.runId;
+  if (runId !== undefined && (typeof runId !== "string" || !/^[0-9a-f]{1,64}$/.test(runId))) {
+    throw new TypeError(
+      `Expected \`runId\` to be 1 to 64 lower-case hex digits, got ${describe(runId)}`,
+    );
+  }
+  const label = options.label ?? "";
+  if (typeof label !== "string" || label.length > 200) {
+    throw new TypeError(
+      `Expected \`label\` to be a string of up to 200 characters, got ${describe(label)}`,
+    );
+  }
   return {
     concurrency,
     rate,
@@ -133,6 +156,8 @@ export function checkRunOptions<I>(options: RunOptions<I> | undefined): Checked<
     chunk,
     window: Math.max(window, chunk),
     signal: options.signal,
+    runId,
+    label,
   };
 }
 

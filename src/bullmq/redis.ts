@@ -86,11 +86,55 @@ export function unavailable(
   what: string,
   cause?: unknown,
 ): RedisUnavailableError {
-  const where = options.path ?? `${options.host ?? "localhost"}:${options.port ?? 6379}`;
   return new RedisUnavailableError(
-    `Lost the connection to Redis at ${where} (${what}) and could not reconnect; is redis-server running?`,
+    `Lost the connection to Redis at ${where(options)} (${what}) and could not reconnect; is redis-server running?`,
     { cause },
   );
+}
+
+/**
+ * The error of a run or a worker when Redis is older than aiokit/bullmq
+ * needs (6.2: results are added with `XADD … NOMKSTREAM`).
+ *
+ * @example
+ * ```ts
+ * import { RedisVersionError, runWorker } from "aiokit/bullmq";
+ * try {
+ *   await runWorker("crawl", [fetchPage], { connection: "redis://127.0.0.1:6379" });
+ * } catch (error) {
+ *   if (error instanceof RedisVersionError) console.error(error.message); // says which version it found
+ *   throw error;
+ * }
+ * ```
+ */
+export class RedisVersionError extends Error {
+  override readonly name = "RedisVersionError";
+  constructor(
+    /** The version the server reported. */
+    readonly version: string,
+    where: string,
+  ) {
+    super(
+      `Redis at ${where} is version ${version}; aiokit/bullmq needs Redis 6.2 or later (upgrade redis-server)`,
+    );
+  }
+}
+
+/** The oldest Redis that has every command aiokit/bullmq uses. */
+const MIN_VERSION = [6, 2];
+
+/** Rejects with a {@link RedisVersionError} when the server is older than 6.2. */
+export async function checkVersion(client: Redis, options: RedisOptions): Promise<void> {
+  const info = await client.info("server");
+  const version = /^redis_version:(\S+)/m.exec(info)?.[1] ?? "unknown";
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  const [needMajor = 0, needMinor = 0] = MIN_VERSION;
+  if (major > needMajor || (major === needMajor && minor >= needMinor)) return;
+  throw new RedisVersionError(version, where(options));
+}
+
+function where(options: RedisOptions): string {
+  return options.path ?? `${options.host ?? "localhost"}:${options.port ?? 6379}`;
 }
 
 /** The Redis keys of one queue name; aiokit's own keys, beside BullMQ's. */
@@ -100,6 +144,7 @@ export function keys(name: string) {
     runs: `${base}:runs`,
     run: (runId: string) => `${base}:run:${runId}`,
     results: (runId: string) => `${base}:run:${runId}:results`,
+    producer: (runId: string) => `${base}:run:${runId}:producer`,
     queue: (runId: string) => `${name}.${runId}`,
   };
 }

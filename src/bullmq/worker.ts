@@ -6,6 +6,7 @@ import { bullmq } from "./deps.js";
 import type { WireItem } from "./feeder.js";
 import {
   type Connection,
+  checkVersion,
   connect,
   ended,
   errorToData,
@@ -160,6 +161,9 @@ export async function runWorker(
   };
 
   try {
+    await checkVersion(client, redis).catch((error: unknown) => {
+      throw ended(client) ? unavailable(redis, "worker", error) : error;
+    });
     while (!stop.signal.aborted) {
       if (ended(client)) throw unavailable(redis, "worker");
       let runs: string[];

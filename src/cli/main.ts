@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `aiokit` command: demo (what `npm start` runs), fetch, doctor, ps.
+ * The `aiokit` command: demo (what `npm start` runs), fetch, doctor, ps,
+ * and worker, runs, cancel for `fetch --queue`.
  *
  * The stop-signal handler is installed before anything else, and each
  * command is loaded with a dynamic import after it: a Ctrl-C while a
@@ -42,9 +43,55 @@ const commands: Record<string, () => Promise<{ run: Command; help: string }>> = 
     const m = await import("./ps.js");
     return { run: m.psCommand, help: m.psHelp };
   },
+  worker: async () => {
+    const [m, { workerHelp }] = await Promise.all([
+      import("./queue/worker-command.js"),
+      import("./queue/help.js"),
+    ]);
+    const run: Command = async (argv) => {
+      const args = m.parseWorkerArgs(argv);
+      if (args !== "help") return m.workerCommand(args);
+      console.log(workerHelp);
+      return ExitCode.ok;
+    };
+    return { run, help: workerHelp };
+  },
+  runs: () => queueCommand("runs"),
+  cancel: () => queueCommand("cancel"),
 };
 
+/** `aiokit runs` or `aiokit cancel`: one module, two entry points. */
+async function queueCommand(name: "runs" | "cancel"): Promise<{ run: Command; help: string }> {
+  const [m, helps] = await Promise.all([
+    import("./queue/runs-command.js"),
+    import("./queue/help.js"),
+  ]);
+  const help = name === "runs" ? helps.runsHelp : helps.cancelHelp;
+  const command = name === "runs" ? m.runsCommand : m.cancelCommand;
+  const run: Command = async (argv) => {
+    const code = await command(argv);
+    if (code !== "help") return code;
+    console.log(help);
+    return ExitCode.ok;
+  };
+  return { run, help };
+}
+
+/**
+ * The help of worker, runs and cancel without loading them: they need bullmq
+ * and ioredis, and `aiokit help worker` must work without them.
+ */
+async function queueHelp(name: string): Promise<string | undefined> {
+  const helps = await import("./queue/help.js");
+  if (name === "worker") return helps.workerHelp;
+  if (name === "runs") return helps.runsHelp;
+  if (name === "cancel") return helps.cancelHelp;
+  return undefined;
+}
+
 async function helpOf(topic: string | undefined): Promise<string> {
+  const queue = topic === undefined ? undefined : await queueHelp(topic);
+  if (queue !== undefined) return queue;
   const load = topic === undefined ? undefined : commands[topic];
   return load === undefined ? mainHelp : (await load()).help;
 }

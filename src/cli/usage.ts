@@ -26,6 +26,8 @@ export const mainHelp = `aiokit — structured concurrency for TypeScript, and t
 Usage:
   aiokit demo [--json]                 the three asyncio workflows, measured, on a local server
   aiokit fetch [FILE|-] [options]      fetch many URLs concurrently; one NDJSON result per request
+  aiokit worker REDIS_URL [options]    make the requests of fetch --queue runs (on many machines)
+  aiokit runs REDIS_URL                list the fetch --queue runs; aiokit cancel REDIS_URL RUN stops one
   aiokit doctor [options] -- CMD...    run a Node program with blocking detection; summary at exit
   aiokit ps PID                        print the task tree of a program run with aiokit/node/register
   aiokit help [COMMAND]                help for a command

@@ -20,8 +20,11 @@ describe("aiokit/bullmq exports", () => {
   it("lists exactly its public names", () => {
     assert.deepEqual(Object.keys(bullmqEntry).sort(), [
       "RedisUnavailableError",
+      "RedisVersionError",
+      "cancelRun",
       "defineTask",
       "distributedQueue",
+      "listRuns",
       "localQueue",
       "runWorker",
     ]);

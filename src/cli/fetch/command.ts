@@ -33,8 +33,10 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  let fetcher: Pick<Fetcher, "stats" | "run">;
   try {
     await preflight(options);
+    fetcher = await fetcherFor(options);
   } catch (error) {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -44,7 +46,6 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
     return ExitCode.usage;
   }
 
-  const fetcher = new Fetcher(options);
   const input = openInput(options.input);
   const size = sizeOf(options.input);
   const showProgress =
@@ -91,6 +92,17 @@ export async function fetchCommand(options: FetchOptions): Promise<number> {
   }
   if (stoppedBy !== undefined) return exitCodeOf(stoppedBy);
   return fetcher.stats.failed > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+/** The local engine, or with --queue the one whose requests `aiokit worker`s make (loaded only then: it needs bullmq). */
+async function fetcherFor(options: FetchOptions): Promise<Pick<Fetcher, "stats" | "run">> {
+  if (options.queue === undefined) return new Fetcher(options);
+  const { checkRedis } = await import("../queue/redis-check.js");
+  await checkRedis(options.queue);
+  const { QueueFetcher } = await import("./queue-fetcher.js").catch((error: unknown) => {
+    throw new PreflightError((error as Error).message);
+  });
+  return new QueueFetcher(options, options.queue);
 }
 
 /**

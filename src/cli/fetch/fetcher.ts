@@ -8,19 +8,13 @@
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
-import {
-  isCancellation,
-  type KeyedLimit,
-  keyedLimiter,
-  type RetryOptions,
-  stream,
-} from "../../index.js";
+import { type KeyedLimit, keyedLimiter, type RetryOptions, stream } from "../../index.js";
 import { Histogram } from "./histogram.js";
 import type { BadLine, FetchRequest } from "./input.js";
 import type { FetchOptions } from "./options.js";
 import { type LineSet, NdjsonWriter, type ResultRecord, repairAndScan } from "./output.js";
 import { ensureDir } from "./preflight.js";
-import { isRefused, Requester } from "./requester.js";
+import { Requester, retryOptions } from "./requester.js";
 import { RequestSource } from "./source.js";
 
 export interface FetchStats {
@@ -44,7 +38,8 @@ export interface FetchRun {
   readonly onRepair?: (bytes: number, records: number) => void;
 }
 
-interface MutableStats {
+/** The counts a run keeps as it goes (local or on many machines). */
+export interface MutableStats {
   ok: number;
   failed: number;
   skipped: number;
@@ -54,10 +49,9 @@ interface MutableStats {
   readonly latency: Histogram;
 }
 
-export class Fetcher {
-  readonly #options: FetchOptions;
-  readonly #requester: Requester;
-  readonly #stats: MutableStats = {
+/** Zero counts. */
+export function createStats(): MutableStats {
+  return {
     ok: 0,
     failed: 0,
     skipped: 0,
@@ -66,6 +60,44 @@ export class Fetcher {
     byStatus: new Map<string, number>(),
     latency: new Histogram(),
   };
+}
+
+/** Counts one record: by status when answered, else as an error (or cancelled, or bad input). */
+export function tally(stats: MutableStats, record: ResultRecord): void {
+  if (record.input !== undefined) count(stats, "bad input", false);
+  else if (record.error === undefined) {
+    count(stats, String(record.status), true);
+    if (record.ms !== undefined) stats.latency.record(record.ms);
+  } else count(stats, record.error === "cancelled" ? "cancelled" : "error", false);
+}
+
+function count(stats: MutableStats, key: string, ok: boolean): void {
+  if (ok) stats.ok++;
+  else stats.failed++;
+  stats.byStatus.set(key, (stats.byStatus.get(key) ?? 0) + 1);
+}
+
+/** The record of a bad input line: its line number, the text and what is wrong. */
+export function badLineRecord(item: BadLine): ResultRecord {
+  return { line: item.line, url: "", input: item.input, error: item.error };
+}
+
+/** With --resume: the lines already done, after cutting a partial last line (undefined without --resume). */
+export async function resumeScan(
+  options: FetchOptions,
+  onRepair: ((bytes: number, records: number) => void) | undefined,
+): Promise<LineSet | undefined> {
+  const output = options.output;
+  if (!options.resume || output === undefined) return undefined;
+  const state = await repairAndScan(output);
+  if (state.repairedBytes > 0) onRepair?.(state.repairedBytes, state.records);
+  return state.done;
+}
+
+export class Fetcher {
+  readonly #options: FetchOptions;
+  readonly #requester: Requester;
+  readonly #stats: MutableStats = createStats();
 
   /** `dispatcher` replaces undici's Agent (tests use one that answers in memory). */
   constructor(options: FetchOptions, dispatcher?: Dispatcher) {
@@ -84,7 +116,7 @@ export class Fetcher {
    */
   async run(run: FetchRun): Promise<void> {
     const options = this.#options;
-    const done = await this.#resume(run);
+    const done = await resumeScan(options, run.onRepair);
     if (options.save !== undefined) await ensureDir(options.save);
     const job = new Job(this.#options, this.#stats, this.#requester, run);
     try {
@@ -94,15 +126,6 @@ export class Fetcher {
       await job.close();
       await this.#requester.close();
     }
-  }
-
-  /** With --resume: the lines already done, after cutting a partial last line. */
-  async #resume(run: FetchRun): Promise<LineSet | undefined> {
-    const output = this.#options.output;
-    if (!this.#options.resume || output === undefined) return undefined;
-    const state = await repairAndScan(output);
-    if (state.repairedBytes > 0) run.onRepair?.(state.repairedBytes, state.records);
-    return state.done;
   }
 }
 
@@ -127,13 +150,7 @@ class Job {
     this.#out = NdjsonWriter.open(options.output, (error) => this.#cancel.abort(error), run.drain);
     this.#drain = run.drain;
     this.#unlink = follow(run.abort, this.#cancel);
-    this.#retry = {
-      retries: options.retries,
-      minDelay: 250,
-      maxDelay: 30_000,
-      signal: this.#cancel.signal,
-      retryIf: (error) => !isCancellation(error) && !isRefused(error),
-    };
+    this.#retry = retryOptions(options.retries, this.#cancel.signal);
     // With --per-host, requests for a busy host wait in the keyed limiter
     // while others run: twice as many calls as requests may run at once.
     this.#perHost =
@@ -146,8 +163,9 @@ class Job {
   /** One input line: its request and its record (a promise while the output is behind). */
   readonly handle = (item: FetchRequest | BadLine): Promise<void> | undefined => {
     if (item.kind === "bad") {
-      this.#count("bad input", false);
-      return this.#write({ line: item.line, url: "", input: item.input, error: item.error });
+      const record = badLineRecord(item);
+      tally(this.#stats, record);
+      return this.#write(record);
     }
     this.#stats.inFlight++;
     const perHost = this.#perHost;
@@ -161,7 +179,7 @@ class Job {
 
   readonly #written = (record: ResultRecord): Promise<void> | undefined => {
     this.#stats.inFlight--;
-    this.#tally(record);
+    tally(this.#stats, record);
     return this.#write(record);
   };
 
@@ -178,21 +196,6 @@ class Job {
       this.#cancel.abort(error);
       throw error;
     }
-  }
-
-  #tally(record: ResultRecord): void {
-    if (record.error === undefined) {
-      this.#count(String(record.status), true);
-      if (record.ms !== undefined) this.#stats.latency.record(record.ms);
-    } else {
-      this.#count(record.error === "cancelled" ? "cancelled" : "error", false);
-    }
-  }
-
-  #count(key: string, ok: boolean): void {
-    if (ok) this.#stats.ok++;
-    else this.#stats.failed++;
-    this.#stats.byStatus.set(key, (this.#stats.byStatus.get(key) ?? 0) + 1);
   }
 
   /** Flushes and closes the output. */

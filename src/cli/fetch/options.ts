@@ -26,6 +26,8 @@ export interface FetchOptions {
   readonly maxBody: number;
   readonly progress: "auto" | "always" | "never";
   readonly quiet: boolean;
+  /** With --queue: the Redis URL whose `aiokit worker`s make the requests. */
+  readonly queue: string | undefined;
 }
 
 export const fetchHelp = `Usage: aiokit fetch [FILE|-] [options]
@@ -51,6 +53,9 @@ Options:
       --keep-header NAME response header to record; repeatable (default: content-type, content-length, location, retry-after)
       --resume           skip input lines already in --output, repair a partial last line, append
       --progress WHEN    auto (default: on a terminal), always, never
+      --queue URL        make the requests on the \`aiokit worker\`s of Redis URL (redis://HOST:PORT/DB),
+                         same flags, same output; -c, --per-host, --rate (and per host) hold across all workers.
+                         --save DIR must then be storage every worker can write (see aiokit help worker)
   -q, --quiet            no summary on stderr
   -h, --help             this help
 
@@ -70,7 +75,8 @@ Examples:
   aiokit fetch urls.txt -o results.ndjson -c 100 --per-host 4 --rate 50/s
   aiokit fetch urls.txt -o results.ndjson --resume        # carry on after Ctrl-C or a crash
   cat urls.txt | aiokit fetch - --save bodies/ > results.ndjson
-  aiokit fetch requests.ndjson -X POST -H 'Content-Type: application/json'`;
+  aiokit fetch requests.ndjson -X POST -H 'Content-Type: application/json'
+  aiokit fetch urls.txt -o results.ndjson --queue redis://10.0.0.5:6379/0 -c 200   # on many machines`;
 
 const DEFAULT_KEEP = ["content-type", "content-length", "location", "retry-after"];
 
@@ -108,6 +114,8 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
       );
     headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
   }
+  const queue = values.queue;
+  if (queue !== undefined) checkQueueUrl(queue, "fetch");
   const method = (values.method ?? "GET").toUpperCase();
   // Every request would be refused: say so now rather than in every record.
   const problem = methodProblem(method) ?? headersProblem(headers);
@@ -133,7 +141,30 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
     maxBody: integer("--max-body", values["max-body"], 1_048_576, 0),
     progress,
     quiet: values.quiet === true,
+    queue,
   };
+}
+
+/** Checks a Redis URL's form (reaching it is checked before the run): redis:// or rediss://, a host, a numeric db. */
+export function checkQueueUrl(text: string, command: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const db = url?.pathname.slice(1) ?? "";
+  if (
+    url === undefined ||
+    (url.protocol !== "redis:" && url.protocol !== "rediss:") ||
+    url.hostname === "" ||
+    !/^\d*$/.test(db)
+  ) {
+    throw new UsageError(
+      `Expected a Redis URL like redis://HOST:PORT/DB (or rediss:// for TLS), got ${JSON.stringify(text)}`,
+      command,
+    );
+  }
 }
 
 /**
@@ -187,6 +218,7 @@ const OPTIONS = {
   resume: { type: "boolean" },
   progress: { type: "string" },
   quiet: { type: "boolean", short: "q" },
+  queue: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 

@@ -21,7 +21,8 @@ export async function preflight(options: FetchOptions): Promise<void> {
       ? undefined
       : await stat(options.input).catch(fail(`Cannot read input ${options.input}`));
   if (options.output !== undefined) await checkOutput(options.output, input);
-  if (options.save !== undefined) await ensureDir(options.save);
+  // With --queue the workers write the bodies: each checks DIR on its own machine.
+  if (options.save !== undefined && options.queue === undefined) await ensureDir(options.save);
 }
 
 async function checkOutput(

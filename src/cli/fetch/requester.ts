@@ -44,6 +44,21 @@ export function isRefused(error: unknown): boolean {
   return code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED";
 }
 
+/**
+ * The retry options of one request, the same for a local run and a worker:
+ * exponential backoff from 250 ms to 30 s, no retry of a cancellation or of
+ * a request undici refused (bad input).
+ */
+export function retryOptions(retries: number, signal: AbortSignal): RetryOptions {
+  return {
+    retries,
+    minDelay: 250,
+    maxDelay: 30_000,
+    signal,
+    retryIf: (error) => !isCancellation(error) && !isRefused(error),
+  };
+}
+
 /** Retry statuses: 429 Too Many Requests, 408, and 5xx but 501 (not implemented won't change). */
 function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status !== 501);
@@ -61,15 +76,37 @@ export function parseRetryAfter(
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
+/**
+ * What an attempt waits on before it starts, under --rate: aiokit's
+ * RateLimiter here, or (`aiokit worker` with --rate-per-host) one that every
+ * worker shares through Redis.
+ */
+export interface StartLimit {
+  tryAcquire(): boolean;
+  acquire(options: { signal: AbortSignal }): Promise<void>;
+}
+
+/** Makes the StartLimit of --rate (starts per second), per host when `host` is given. */
+export type StartLimitFactory = (perSecond: number, host: string | undefined) => StartLimit;
+
 export class Requester {
   readonly #options: FetchOptions;
   readonly #dispatcher: Dispatcher;
-  readonly #rates = new Map<string, RateLimiter>();
-  readonly #globalRate: RateLimiter | undefined;
+  readonly #makeRate: StartLimitFactory;
+  readonly #rates = new Map<string, StartLimit>();
+  readonly #globalRate: StartLimit | undefined;
 
-  /** `dispatcher` replaces undici's Agent (tests use one that answers in memory). */
-  constructor(options: FetchOptions, dispatcher?: Dispatcher) {
+  /**
+   * `dispatcher` replaces undici's Agent (tests use one that answers in
+   * memory); `limits` the rate limiters (a worker's are shared through Redis).
+   */
+  constructor(
+    options: FetchOptions,
+    dispatcher?: Dispatcher,
+    limits: StartLimitFactory = makeRate,
+  ) {
     this.#options = options;
+    this.#makeRate = limits;
     this.#dispatcher =
       dispatcher ??
       new Agent({
@@ -80,7 +117,7 @@ export class Requester {
         connect: { timeout: Math.min(options.timeout, 10_000) },
       });
     if (options.rate !== undefined && !options.ratePerHost)
-      this.#globalRate = makeRate(options.rate);
+      this.#globalRate = limits(options.rate, undefined);
   }
 
   /** Closes the connections (after the run). */
@@ -257,12 +294,12 @@ export class Requester {
     return record;
   }
 
-  #rateFor(host: string): RateLimiter | undefined {
+  #rateFor(host: string): StartLimit | undefined {
     if (this.#options.rate === undefined) return undefined;
     if (!this.#options.ratePerHost) return this.#globalRate;
     let limiter = this.#rates.get(host);
     if (limiter === undefined) {
-      limiter = makeRate(this.#options.rate);
+      limiter = this.#makeRate(this.#options.rate, host);
       this.#rates.set(host, limiter);
     }
     return limiter;
