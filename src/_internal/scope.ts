@@ -1,4 +1,4 @@
-import { link, sharedController } from "./abort.js";
+import { link, noop, onAbort, sharedController } from "./abort.js";
 
 /**
  * @internal One structured-concurrency scope: the piece every combinator
@@ -32,10 +32,23 @@ export class Scope {
   #open = true;
   #settled = false;
   #onSettled: (() => void) | undefined;
+  readonly #onCancel: ((reason: unknown) => void) | undefined;
 
-  constructor(parent: AbortSignal | undefined) {
+  /**
+   * `onCancel` runs once, right after the signal aborted (by {@link cancel}
+   * or by the parent) and its listeners ran: TaskGroup reaches its tasks this
+   * way, since a task adds no listener of its own. With it, the parent is
+   * linked through `cancel()` instead of {@link link}, so the hook runs on
+   * the parent's abort too.
+   */
+  constructor(parent: AbortSignal | undefined, onCancel?: (reason: unknown) => void) {
     this.#parent = parent;
-    this.#unlink = link(parent, this.#controller);
+    this.#onCancel = onCancel;
+    if (onCancel === undefined) this.#unlink = link(parent, this.#controller);
+    else if (parent?.aborted) {
+      this.#unlink = noop;
+      this.cancel(parent.reason);
+    } else this.#unlink = onAbort(parent, (reason) => this.cancel(reason));
   }
 
   /** The signal every item of the scope gets. */
@@ -62,6 +75,7 @@ export class Scope {
   cancel(reason: unknown): boolean {
     if (this.#controller.signal.aborted) return false;
     this.#controller.abort(reason);
+    this.#onCancel?.(reason);
     return true;
   }
 
