@@ -87,6 +87,26 @@ describe("Scope", () => {
     assert.equal(scope.cancelled, false, "a parent aborting after the scope settled is not seen");
   });
 
+  it("runs onCancel once, after the signal's listeners, for a cancel or the parent's abort", () => {
+    for (const by of ["cancel", "parent"] as const) {
+      const parent = new AbortController();
+      const seen: string[] = [];
+      const scope = new Scope(parent.signal, (reason) => seen.push(`hook:${String(reason)}`));
+      scope.signal.addEventListener("abort", () => seen.push("listener"));
+      if (by === "cancel") scope.cancel("r");
+      else parent.abort("r");
+      scope.cancel("again");
+      assert.deepEqual(seen, ["listener", "hook:r"], by);
+    }
+  });
+
+  it("runs onCancel at once under an already-aborted parent", () => {
+    const seen: unknown[] = [];
+    const scope = new Scope(AbortSignal.abort("gone"), (reason) => seen.push(reason));
+    assert.deepEqual(seen, ["gone"]);
+    assert.equal(scope.parentAborted, true);
+  });
+
   it("settles exactly once, after the last exit, for any interleaving", () => {
     fc.assert(
       fc.property(fc.nat(8), fc.nat(8), (before, after) => {
