@@ -1,10 +1,6 @@
-import {
-  addAbortListener,
-  noop,
-  removeAbortListener,
-  sharedController,
-} from "../_internal/abort.js";
+import { noop } from "../_internal/abort.js";
 import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { Scope } from "../_internal/scope.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
 import { type RateLimiter, type RateOption, toRateLimiter } from "./rate-limiter.js";
@@ -147,8 +143,12 @@ function mapSync(
   outer: AbortSignal | undefined,
 ): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
-    const controller = sharedController();
-    const signal = controller.signal;
+    // The scope links `outer` and decides the first cancellation (its abort
+    // reaches fail() through onCancel). map keeps its own count of workers:
+    // it settles without the ones parked on an input promise once stopped,
+    // which is not the scope's "wait for all".
+    const scope = new Scope(outer, (reason) => fail(reason, reason));
+    const signal = scope.signal;
     const length = array === undefined ? 0 : array.length;
     const results: unknown[] = array === undefined ? [] : new Array(length);
     let next = 0;
@@ -157,7 +157,6 @@ function mapSync(
     let stopped = false;
     let finished = false;
     let error: unknown;
-    let unlink = noop;
     // Workers awaiting an item of the input that is a promise. Once stopped,
     // they are not waited for: an input promise can't be cancelled and may
     // never settle (see fail).
@@ -167,13 +166,13 @@ function mapSync(
       if (stopped) return;
       stopped = true;
       error = reason;
-      controller.abort(cancel);
+      scope.cancel(cancel);
       if (workers === onInput) finish();
     };
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      unlink();
+      scope.close(noop); // only unlinks `outer`: nothing was entered
       if (!stopped) {
         resolve(results);
         return;
@@ -241,11 +240,6 @@ function mapSync(
       if (--workers === 0 || (stopped && workers === onInput)) finish();
     };
 
-    if (outer !== undefined) {
-      const onAbort = (): void => fail(outer.reason, outer.reason);
-      addAbortListener(outer, onAbort);
-      unlink = () => removeAbortListener(outer, onAbort);
-    }
     // Count spawns, not live workers: a worker may finish before the next spawn.
     const most = array === undefined ? concurrency : Math.min(concurrency, length);
     for (let spawned = 0; spawned < most && !exhausted && !stopped; spawned++) {
@@ -269,8 +263,12 @@ function mapAsync(
   outer: AbortSignal | undefined,
 ): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
-    const controller = sharedController();
-    const signal = controller.signal;
+    // The scope links `outer` and decides the first cancellation (its abort
+    // reaches fail() through onCancel). map keeps its own count of workers:
+    // it settles without the ones parked on an input promise once stopped,
+    // which is not the scope's "wait for all".
+    const scope = new Scope(outer, (reason) => fail(reason, reason));
+    const signal = scope.signal;
     const results: unknown[] = [];
     let next = 0;
     let active = 0;
@@ -282,7 +280,6 @@ function mapAsync(
     let finished = false;
     let error: unknown;
     let wake: (() => void) | undefined;
-    let unlink = noop;
 
     const close = (): void => {
       if (closing !== undefined || exhausted) return;
@@ -296,7 +293,7 @@ function mapAsync(
       if (stopped) return;
       stopped = true;
       error = reason;
-      controller.abort(cancel);
+      scope.cancel(cancel);
       // A pull may hang (an idle socket, a paused producer). Closing the
       // iterator unblocks a hand-written one; an async generator's return()
       // queues behind its pending next(), so the pump is not waited for: the
@@ -316,7 +313,7 @@ function mapAsync(
     const maybeFinish = (): void => {
       if (pumping || active > 0 || finished) return;
       finished = true;
-      unlink();
+      scope.close(noop); // only unlinks `outer`: nothing was entered
       if (!stopped) {
         resolve(results);
         return;
@@ -382,11 +379,6 @@ function mapAsync(
       maybeFinish();
     };
 
-    if (outer !== undefined) {
-      const onAbort = (): void => fail(outer.reason, outer.reason);
-      addAbortListener(outer, onAbort);
-      unlink = () => removeAbortListener(outer, onAbort);
-    }
     void pump();
   });
 }

@@ -53,6 +53,12 @@ export interface ConcurrentSpec {
  * the one that failed) and waits for running calls; then the consumer's
  * pending or next `next()` rejects with it, once. `return()` does the same
  * without an error and resolves when everything has settled.
+ *
+ * Not written on `_internal/scope.ts` (issue 18), on purpose: it has no
+ * parent signal to link (the stream's context checks its signal at each pull
+ * and failure), its controller is made only when `fn` asks for a signal, and
+ * it settles when "quiet" (a pull stuck in the source is not waited for after
+ * a failure, a close is), not after every item as the scope does.
  */
 export class ConcurrentStage<T> implements AsyncIterator<T> {
   readonly #up: AsyncIterator<unknown>;

@@ -1,5 +1,6 @@
-import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { addAbortListener } from "../_internal/abort.js";
 import { expectSignal } from "../_internal/describe.js";
+import { Scope } from "../_internal/scope.js";
 import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
 import { startItem } from "./start-item.js";
@@ -50,50 +51,40 @@ export async function* asCompleted(
   expectSignal(options.signal);
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
-  const controller = sharedController();
+  const scope = new Scope(outer);
   const outcomes: Outcome[] = [];
   let read = 0;
-  let running = 0;
   let wake: (() => void) | undefined;
   const push = (ok: boolean, value: unknown): void => {
-    running--;
     outcomes.push({ ok, value });
+    scope.exit();
     wake?.();
   };
-  const onAbort = (): void => {
-    controller.abort(outer?.reason);
-    wake?.();
-  };
-  if (outer !== undefined) addAbortListener(outer, onAbort);
-  let allSettled: Promise<void> = Promise.resolve();
+  // The parent aborting cancels the scope: wake the loop so it throws the parent's reason.
+  addAbortListener(scope.signal, () => wake?.());
   try {
-    const pending: Promise<void>[] = [];
     // The count taken at the start: the caller's array may grow meanwhile.
     const total = list.length;
     for (let i = 0; i < total; i++) {
-      const item = list[i] as Awaitable<unknown>;
-      running++;
-      const started = startItem(item, controller.signal, push);
-      if (started !== undefined) pending.push(started);
+      scope.enter();
+      startItem(list[i] as Awaitable<unknown>, scope.signal, push);
     }
-    allSettled = Promise.all(pending).then(() => undefined);
     for (let yielded = 0; yielded < total; yielded++) {
-      while (read === outcomes.length && !outer?.aborted) {
+      while (read === outcomes.length && !scope.parentAborted) {
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
         wake = undefined;
       }
-      if (outer?.aborted) throw outer.reason;
+      if (scope.parentAborted) throw outer?.reason;
       const outcome = outcomes[read] as Outcome;
       outcomes[read++] = undefined as unknown as Outcome; // let it be collected
       if (!outcome.ok) throw outcome.value;
       yield outcome.value;
     }
   } finally {
-    if (running > 0)
-      controller.abort(new CancelledError("Cancelled because the asCompleted() loop ended early"));
-    if (outer !== undefined) removeAbortListener(outer, onAbort);
-    await allSettled;
+    if (scope.running > 0)
+      scope.cancel(new CancelledError("Cancelled because the asCompleted() loop ended early"));
+    await scope.whenAll();
   }
 }

@@ -1,5 +1,5 @@
-import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
 import { describe, expectSignal } from "../_internal/describe.js";
+import { Scope } from "../_internal/scope.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
 
@@ -87,15 +87,16 @@ export function gather(
   });
 }
 
-/** One gather call's state: shared by every item, so an item costs one closure. */
+/**
+ * One gather call's state: shared by every item, so an item costs one closure.
+ * The scope decides the parent link, the cancel of the rest and the wait for
+ * all; this class only decides what the caller gets.
+ */
 class Gather {
   readonly results: unknown[];
-  remaining: number;
+  readonly scope: Scope;
   failed = false;
   firstError: unknown;
-  controller: AbortController | undefined;
-  outerAborted = false;
-  unlink: (() => void) | undefined;
 
   constructor(
     n: number,
@@ -105,48 +106,24 @@ class Gather {
     readonly reject: (error: unknown) => void,
   ) {
     this.results = new Array<unknown>(n);
-    this.remaining = n;
-  }
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = sharedController();
-      if (this.outerAborted) this.controller.abort(this.outer?.reason);
-      else if (this.failed) this.controller.abort(this.cancelReason());
-    }
-    return this.controller.signal;
-  }
-
-  watchOuter(): void {
-    const outer = this.outer;
-    if (outer === undefined) return;
-    const onAbort = (): void => {
-      this.outerAborted = true;
-      this.controller?.abort(outer.reason);
-    };
-    addAbortListener(outer, onAbort);
-    this.unlink = () => removeAbortListener(outer, onAbort);
-  }
-
-  cancelReason(): CancelledError {
-    return new CancelledError("Cancelled because another item of gather() failed", {
-      cause: this.firstError,
-    });
+    this.scope = new Scope(outer);
   }
 
   start(list: readonly Awaitable<unknown>[]): void {
-    this.watchOuter();
+    const scope = this.scope;
+    // Every function gets the shared signal (one controller per call): one that
+    // declares no parameter may still read it through rest parameters or
+    // `arguments`, as wrappers do.
+    const signal = scope.signal;
     const onRejected = (error: unknown): void => this.fail(error);
     // The count taken at the call: an item may push more into the caller's array.
     const n = this.results.length;
     for (let i = 0; i < n; i++) {
       const item = list[i];
+      scope.enter();
       let value: unknown;
       try {
-        // Every function gets the shared signal (one controller per call): one that
-        // declares no parameter may still read it through rest parameters or
-        // `arguments`, as wrappers do.
-        value = typeof item === "function" ? item(this.signal) : item;
+        value = typeof item === "function" ? item(signal) : item;
         // A native promise calls back once. Adopt any other thenable as a promise
         // would, so one that calls back twice counts once and a throwing `then`
         // fails its item instead of escaping with the other items still running.
@@ -164,41 +141,42 @@ class Gather {
         } else {
           value.then((v) => {
             this.results[i] = v;
-            this.done();
+            scope.exit();
           }, onRejected);
         }
       } else {
         this.settleOne(i, true, value);
       }
     }
-    if (n === 0) this.done(true);
+    scope.close(() => this.finish());
   }
 
   settleOne(i: number, ok: boolean, value: unknown): void {
     if (this.settle) {
       this.results[i] = ok ? { status: "fulfilled", value } : { status: "rejected", reason: value };
-      this.done();
+      this.scope.exit();
     } else if (ok) {
       this.results[i] = value;
-      this.done();
+      this.scope.exit();
     } else {
       this.fail(value);
     }
   }
 
   fail(error: unknown): void {
-    if (!this.failed && !this.outerAborted) {
+    if (!this.failed && !this.scope.parentAborted) {
       this.failed = true;
       this.firstError = error;
-      this.controller?.abort(this.cancelReason());
+      this.scope.cancel(
+        new CancelledError("Cancelled because another item of gather() failed", { cause: error }),
+      );
     }
-    this.done();
+    this.scope.exit();
   }
 
-  done(empty = false): void {
-    if (!empty && --this.remaining > 0) return;
-    this.unlink?.();
-    if (this.outerAborted) this.reject(this.outer?.reason);
+  finish(): void {
+    // The parent's abort wins over a failure, even one that came first.
+    if (this.scope.parentAborted) this.reject(this.outer?.reason);
     else if (this.failed) this.reject(this.firstError);
     else this.resolve(this.results);
   }

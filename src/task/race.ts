@@ -1,5 +1,5 @@
-import { link, sharedController } from "../_internal/abort.js";
 import { expectSignal } from "../_internal/describe.js";
+import { Scope } from "../_internal/scope.js";
 import { CancelledError } from "../errors.js";
 import { type Awaitable, type AwaitedOf, toArray } from "./gather.js";
 import { startItem } from "./start-item.js";
@@ -47,22 +47,24 @@ export async function race(
     throw new TypeError("race() needs at least one item: with none, nothing could ever win");
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
-  const controller = sharedController();
-  const unlink = link(outer, controller);
+  const scope = new Scope(outer);
   let winner: { ok: boolean; value: unknown } | undefined;
   const settle = (ok: boolean, value: unknown): void => {
-    if (winner !== undefined || controller.signal.aborted) return;
-    winner = { ok, value };
-    controller.abort(
-      new CancelledError("Cancelled because another contender of race() settled first"),
-    );
+    if (winner === undefined && !scope.cancelled) {
+      winner = { ok, value };
+      scope.cancel(
+        new CancelledError("Cancelled because another contender of race() settled first"),
+      );
+    }
+    scope.exit();
   };
-  const running = list.map((item) => startItem(item, controller.signal, settle));
-  try {
-    await Promise.all(running);
-  } finally {
-    unlink();
+  // The count taken at the call: a contender may push more into the caller's array.
+  const total = list.length;
+  for (let i = 0; i < total; i++) {
+    scope.enter();
+    startItem(list[i] as Awaitable<unknown>, scope.signal, settle);
   }
+  await scope.whenAll();
   if (winner === undefined) throw outer?.reason;
   if (!winner.ok) throw winner.value;
   return winner.value;

@@ -1,6 +1,7 @@
-import { addAbortListener, removeAbortListener, sharedController } from "../_internal/abort.js";
+import { noop } from "../_internal/abort.js";
 import { expectFunction, expectSignal } from "../_internal/describe.js";
 import { instrument } from "../_internal/instrument.js";
+import { Scope } from "../_internal/scope.js";
 import { CancelledError, isCancellation, TaskGroupError } from "../errors.js";
 import { Task, type TaskFn } from "./task.js";
 
@@ -44,16 +45,17 @@ type GroupState = "open" | "closing" | "finished";
  */
 export class TaskGroup implements AsyncDisposable {
   readonly #name: string | undefined;
-  readonly #controller = sharedController();
+  // Links the outer signal and decides the first cancellation; the group
+  // reaches its tasks from the scope's onCancel. Initialised last in the
+  // constructor: an already-aborted outer signal runs onCancel at once.
+  readonly #scope: Scope;
   readonly #outer: AbortSignal | undefined;
-  #unlinkOuter: (() => void) | undefined;
   #state: GroupState = "open";
   #pending = 0;
   #spawned = 0;
   readonly #errors: unknown[] = [];
   // The error objects in #errors, so one failure rethrown by whoever awaited it is kept once.
   #seen: WeakSet<object> | undefined;
-  #outerAborted = false;
   #cancelledByUser = false;
   #onIdle: (() => void) | undefined;
   #finishing: Promise<void> | undefined;
@@ -65,17 +67,7 @@ export class TaskGroup implements AsyncDisposable {
     this.#name = options.name;
     const outer = options.signal;
     this.#outer = outer;
-    if (outer?.aborted) {
-      this.#outerAborted = true;
-      this.#controller.abort(outer.reason);
-    } else if (outer !== undefined) {
-      const onAbort = (): void => {
-        this.#outerAborted = true;
-        this.#cancelAll(outer.reason);
-      };
-      addAbortListener(outer, onAbort);
-      this.#unlinkOuter = () => removeAbortListener(outer, onAbort);
-    }
+    this.#scope = new Scope(outer, (reason) => this.#abortTasks(reason));
     instrument?.groupCreated(this, outer);
   }
 
@@ -86,7 +78,7 @@ export class TaskGroup implements AsyncDisposable {
 
   /** Aborted when the group is cancelled: by a failing task, `cancel()`, or the outer signal. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#scope.signal;
   }
 
   /** Number of tasks still running. */
@@ -111,7 +103,7 @@ export class TaskGroup implements AsyncDisposable {
 
   /** True once the group's signal is aborted. */
   get cancelled(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#scope.signal.aborted;
   }
 
   /**
@@ -136,7 +128,7 @@ export class TaskGroup implements AsyncDisposable {
     const task = new Task<Awaited<T>>(this, options?.name);
     this.#pending++;
     this.#spawned++;
-    const signal = this.#controller.signal;
+    const signal = this.#scope.signal;
     if (signal.aborted) task._cancelBeforeStart(signal.reason);
     else task._start(fn as TaskFn<Awaited<T>>);
     return task;
@@ -149,7 +141,7 @@ export class TaskGroup implements AsyncDisposable {
    * error. Idempotent.
    */
   cancel(reason?: unknown): void {
-    if (this.#controller.signal.aborted || this.#state === "finished") return;
+    if (this.#scope.signal.aborted || this.#state === "finished") return;
     this.#cancelledByUser = true;
     this.#cancelAll(reason ?? new CancelledError(`${capitalize(this.#label())} was cancelled`));
   }
@@ -230,8 +222,10 @@ export class TaskGroup implements AsyncDisposable {
   }
 
   #cancelAll(reason: unknown): void {
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(reason);
+    this.#scope.cancel(reason);
+  }
+
+  #abortTasks(reason: unknown): void {
     // Take each task off the list before aborting it: a task can settle (and
     // unlink itself) synchronously inside its abort, which would cut a walk
     // along `_next` short. No task joins the list once the group is aborted.
@@ -252,11 +246,14 @@ export class TaskGroup implements AsyncDisposable {
       this.#onIdle = undefined;
     }
     this.#state = "finished";
-    this.#unlinkOuter?.();
-    this.#unlinkOuter = undefined;
+    // The group counts its own tasks rather than the scope's enter/exit: a
+    // callback of the last task may spawn another after the count hit zero
+    // (the loop above), which a scope that settles once cannot take. So the
+    // scope is closed empty, here, only to unlink the outer signal.
+    this.#scope.close(noop);
     instrument?.groupFinished(this);
     if (this.#errors.length > 0) throw new TaskGroupError(this.#errors, this.#name);
-    if (this.#outerAborted) throw this.#outer?.reason;
+    if (this.#scope.parentAborted) throw this.#outer?.reason;
   }
 
   #label(): string {
