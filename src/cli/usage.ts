@@ -11,6 +11,28 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A whole-number flag of `command`: `fallback` when absent, a UsageError that
+ * names the flag and the bound when not a whole number of at least `min`.
+ */
+export function wholeNumber(
+  command: string,
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageError(
+      `Expected ${flag} to be a whole number, ${min} or more, got ${JSON.stringify(text)}`,
+      command,
+    );
+  }
+  return value;
+}
+
 /** Exit codes, as documented in `aiokit --help`. */
 export const ExitCode = {
   ok: 0,

@@ -1,6 +1,6 @@
 /** `aiokit fetch` command-line options: parsed, validated, with clear usage errors. */
 import { parseArgs } from "node:util";
-import { UsageError } from "../usage.js";
+import { UsageError, wholeNumber } from "../usage.js";
 import { headersProblem, methodProblem } from "./request-check.js";
 
 export interface FetchOptions {
@@ -123,22 +123,22 @@ export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
   return {
     input: positionals[0] ?? "-",
     output: values.output,
-    concurrency: integer("--concurrency", values.concurrency, 64, 1),
+    concurrency: wholeNumber("fetch", "--concurrency", values.concurrency, 64, 1),
     perHost:
       values["per-host"] === undefined
         ? undefined
-        : integer("--per-host", values["per-host"], 1, 1),
+        : wholeNumber("fetch", "--per-host", values["per-host"], 1, 1),
     rate: values.rate === undefined ? undefined : parseRate(values.rate),
     ratePerHost: values["rate-per-host"] === true,
-    timeout: integer("--timeout", values.timeout, 30_000, 1),
-    retries: integer("--retries", values.retries, 2, 0),
+    timeout: wholeNumber("fetch", "--timeout", values.timeout, 30_000, 1),
+    retries: wholeNumber("fetch", "--retries", values.retries, 2, 0),
     method,
     headers,
-    maxRedirects: integer("--max-redirects", values["max-redirects"], 5, 0),
+    maxRedirects: wholeNumber("fetch", "--max-redirects", values["max-redirects"], 5, 0),
     save: values.save,
     resume: values.resume === true,
     keepHeaders: (values["keep-header"] ?? DEFAULT_KEEP).map((h) => h.toLowerCase()),
-    maxBody: integer("--max-body", values["max-body"], 1_048_576, 0),
+    maxBody: wholeNumber("fetch", "--max-body", values["max-body"], 1_048_576, 0),
     progress,
     quiet: values.quiet === true,
     queue,
@@ -221,18 +221,6 @@ const OPTIONS = {
   queue: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-function integer(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new UsageError(
-      `Expected ${flag} to be a whole number, ${min} or more, got ${JSON.stringify(text)}`,
-      "fetch",
-    );
-  }
-  return value;
-}
 
 /** "200/s", "50/m", "1000/h" or a bare number (per second) → starts per second. */
 export function parseRate(text: string): number {

@@ -7,7 +7,7 @@ import { FETCH_QUEUE, fetchTask, useWorkerResources } from "../fetch/fetch-task.
 import { checkQueueUrl } from "../fetch/options.js";
 import { PreflightError } from "../fetch/preflight.js";
 import { styleFor } from "../style.js";
-import { ExitCode, UsageError } from "../usage.js";
+import { ExitCode, UsageError, wholeNumber } from "../usage.js";
 import { checkRedis } from "./redis-check.js";
 import { sharedRate, windowOf } from "./shared-rate.js";
 
@@ -33,8 +33,8 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs | "help" {
   checkQueueUrl(url, "worker");
   return {
     url,
-    concurrency: whole("--concurrency", values.concurrency, 64, 1),
-    lockMs: whole("--lock-ms", values["lock-ms"], 30_000, 200),
+    concurrency: wholeNumber("worker", "--concurrency", values.concurrency, 64, 1),
+    lockMs: wholeNumber("worker", "--lock-ms", values["lock-ms"], 30_000, 200),
   };
 }
 
@@ -49,18 +49,6 @@ function parse(argv: readonly string[]) {
       help: { type: "boolean", short: "h" },
     },
   });
-}
-
-function whole(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new UsageError(
-      `Expected ${flag} to be a whole number, ${min} or more, got ${JSON.stringify(text)}`,
-      "worker",
-    );
-  }
-  return value;
 }
 
 export async function workerCommand(args: WorkerArgs): Promise<number> {
