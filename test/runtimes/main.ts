@@ -73,7 +73,8 @@ function imports(file: string, seen = new Set<string>()): { node: Set<string>; n
     if (spec.startsWith("node:")) result.node.add(spec);
     else if (spec.startsWith(".")) {
       const target = relative(root, resolve(root, dirname(file), spec)).replace(/\.js$/, ".ts");
-      if (/^src\/(node|cli)\//.test(target)) result.notCore = true;
+      // The CLI, aiokit/node and aiokit/bullmq (ioredis, BullMQ) are Node-only: not the core.
+      if (/^src\/(node|cli|bullmq)\//.test(target)) result.notCore = true;
       if (target.startsWith("src/") || !existsSync(join(root, target))) continue;
       const inner = imports(target, seen);
       for (const m of inner.node) result.node.add(m);
