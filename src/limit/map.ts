@@ -94,33 +94,35 @@ export function map(
   }
   const outer = options.signal;
   if (outer?.aborted) return Promise.reject(outer.reason);
-  const settle = options.settle === true;
-  const concurrency = options.concurrency;
-  if (Array.isArray(input)) return mapSync(input, undefined, fn, concurrency, settle, rate, outer);
+  const job: MapJob = {
+    fn,
+    concurrency: options.concurrency,
+    settle: options.settle === true,
+    rate,
+    outer,
+  };
+  if (Array.isArray(input)) return mapSync(input, undefined, job);
   if (input !== null && typeof input === "object") {
     const sync = (input as Partial<Iterable<unknown>>)[Symbol.iterator];
-    if (typeof sync === "function") {
-      return mapSync(undefined, sync.call(input), fn, concurrency, settle, rate, outer);
-    }
+    if (typeof sync === "function") return mapSync(undefined, sync.call(input), job);
     const async = (input as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator];
-    if (typeof async === "function") {
-      return mapAsync(async.call(input), fn, concurrency, settle, rate, outer);
-    }
+    if (typeof async === "function") return mapAsync(async.call(input), job);
   }
   if (typeof input === "string") {
-    return mapSync(
-      undefined,
-      (input as string)[Symbol.iterator](),
-      fn,
-      concurrency,
-      settle,
-      rate,
-      outer,
-    );
+    return mapSync(undefined, (input as string)[Symbol.iterator](), job);
   }
   return Promise.reject(
     new TypeError(`Expected \`input\` to be an iterable or async iterable, got ${describe(input)}`),
   );
+}
+
+/** One map call's checked arguments. */
+interface MapJob {
+  readonly fn: MapFn<unknown, unknown>;
+  readonly concurrency: number;
+  readonly settle: boolean;
+  readonly rate: RateLimiter | undefined;
+  readonly outer: AbortSignal | undefined;
 }
 
 /**
@@ -129,6 +131,9 @@ export function map(
  * the first error and what one call of `fn` leaves behind.
  */
 class MapRun {
+  readonly fn: MapFn<unknown, unknown>;
+  readonly settle: boolean;
+  readonly rate: RateLimiter | undefined;
   readonly scope: Scope;
   readonly signal: AbortSignal;
   readonly results: unknown[];
@@ -137,16 +142,12 @@ class MapRun {
   error: unknown;
 
   /** `onStop` runs once, when the scope is cancelled (for whatever reason), after its signal's listeners. */
-  constructor(
-    readonly fn: MapFn<unknown, unknown>,
-    readonly settle: boolean,
-    readonly rate: RateLimiter | undefined,
-    outer: AbortSignal | undefined,
-    length: number,
-    onStop: (() => void) | undefined,
-  ) {
+  constructor(job: MapJob, length: number, onStop: (() => void) | undefined) {
+    this.fn = job.fn;
+    this.settle = job.settle;
+    this.rate = job.rate;
     this.results = length === 0 ? [] : new Array(length);
-    this.scope = new Scope(outer, (reason) => {
+    this.scope = new Scope(job.outer, (reason) => {
       if (!this.stopped) {
         this.stopped = true; // cancelled by `outer`: reject with its reason
         this.error = reason;
@@ -202,15 +203,11 @@ class MapRun {
 function mapSync(
   array: readonly unknown[] | undefined,
   iterator: Iterator<unknown> | undefined,
-  fn: MapFn<unknown, unknown>,
-  concurrency: number,
-  settle: boolean,
-  rate: RateLimiter | undefined,
-  outer: AbortSignal | undefined,
+  job: MapJob,
 ): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
     const length = array === undefined ? 0 : array.length;
-    const run = new MapRun(fn, settle, rate, outer, length, undefined);
+    const run = new MapRun(job, length, undefined);
     const scope = run.scope;
     const results = run.results;
     let next = 0;
@@ -278,7 +275,7 @@ function mapSync(
       scope.exit();
     };
 
-    const most = array === undefined ? concurrency : Math.min(concurrency, length);
+    const most = array === undefined ? job.concurrency : Math.min(job.concurrency, length);
     for (let spawned = 0; spawned < most && !exhausted && !run.stopped; spawned++) {
       scope.enter();
       void worker();
@@ -294,14 +291,7 @@ function mapSync(
  * pulls (a pull may hang: an idle socket, a paused producer), so a failure
  * does not wait for it.
  */
-function mapAsync(
-  iterator: AsyncIterator<unknown>,
-  fn: MapFn<unknown, unknown>,
-  concurrency: number,
-  settle: boolean,
-  rate: RateLimiter | undefined,
-  outer: AbortSignal | undefined,
-): Promise<unknown[]> {
+function mapAsync(iterator: AsyncIterator<unknown>, job: MapJob): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
     let pulling = false;
     let exhausted = false; // done, or next() threw: don't call return()
@@ -328,7 +318,8 @@ function mapAsync(
       if (pulling) close();
       wakePump();
     };
-    const run = new MapRun(fn, settle, rate, outer, 0, onStop);
+    const run = new MapRun(job, 0, onStop);
+    const concurrency = job.concurrency;
     const scope = run.scope;
     const results = run.results;
     let next = 0;
