@@ -120,8 +120,15 @@ export class Scope {
    * waited for while the scope runs, not once it is cancelled. The item
    * calls {@link unpark} when the wait ends, and {@link exit} as usual (both
    * do nothing harmful after the scope settled without it).
+   *
+   * Only on a scope made with `onCancel` (or without a parent): the parent's
+   * abort must come through {@link cancel}, which stops the wait for parked
+   * items; {@link link} would abort the signal behind the scope's back.
    */
   park(): void {
+    if (this.#onCancel === undefined && this.#parent !== undefined) {
+      throw new Error("Scope.park() needs a scope made with onCancel when it has a parent");
+    }
     if (++this.#parked === this.#running && this.cancelled) this.#quiet();
   }
 

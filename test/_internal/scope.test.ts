@@ -265,17 +265,26 @@ describe("Scope", () => {
       assert.deepEqual(events, ["onCancel:r", "settled"]);
     });
 
-    it("settles when the last running item parks after the cancel, and on the parent's abort", () => {
-      const parent = new AbortController();
-      const scope = new Scope(parent.signal);
-      let settled = 0;
+    it("settles at the parent's abort when only parked items are left, or when the last one parks after it", () => {
+      for (const parkFirst of [true, false]) {
+        const parent = new AbortController();
+        const scope = new Scope(parent.signal, () => {});
+        let settled = 0;
+        scope.enter();
+        if (parkFirst) scope.park();
+        scope.close(() => settled++);
+        parent.abort("outer");
+        assert.equal(settled, parkFirst ? 1 : 0);
+        if (!parkFirst) scope.park();
+        assert.equal(settled, 1);
+        assert.equal(scope.parentAborted, true);
+      }
+    });
+
+    it("refuses to park on a scope whose parent's abort would not come through cancel()", () => {
+      const scope = new Scope(new AbortController().signal);
       scope.enter();
-      scope.close(() => settled++);
-      parent.abort("outer");
-      assert.equal(settled, 0);
-      scope.park();
-      assert.equal(settled, 1);
-      assert.equal(scope.parentAborted, true);
+      assert.throws(() => scope.park(), /needs a scope made with onCancel/);
     });
 
     it("counts a scope with only parked items as idle once cancelled, not before", async () => {
