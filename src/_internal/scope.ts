@@ -35,6 +35,7 @@ import { resolved } from "./thenable.js";
  */
 export class Scope {
   readonly #controller = sharedController();
+  readonly #signal = this.#controller.signal;
   readonly #parent: AbortSignal | undefined;
   readonly #unlink: () => void;
   #running = 0;
@@ -67,12 +68,12 @@ export class Scope {
 
   /** The signal every item of the scope gets. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#signal;
   }
 
   /** Whether the scope was cancelled (by {@link cancel} or by its parent). */
   get cancelled(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#signal.aborted;
   }
 
   /** Whether the parent signal aborted (the caller then throws the parent's reason). */
@@ -96,7 +97,7 @@ export class Scope {
    * a closed scope (after `onCancel` ran).
    */
   cancel(reason: unknown): boolean {
-    if (this.#controller.signal.aborted) return false;
+    if (this.#signal.aborted) return false;
     this.#controller.abort(reason);
     this.#onCancel?.(reason);
     if (this.#running === this.#parked) this.#quiet();

@@ -76,6 +76,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   // cancel (the first wins) stops them. See the class comment for why the
   // stage decides its own settling.
   readonly #scope = new Scope(undefined);
+  readonly #signal = this.#scope.signal;
 
   readonly #window = new Ring<Slot>(16); // ordered: slots in input order
   readonly #results = new Ring<unknown>(16); // unordered: finished values
@@ -220,7 +221,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     const rate = this.#rate;
     if (rate !== undefined && !rate.tryAcquire()) {
       slot.item = item;
-      rate.acquire({ signal: this.#scope.signal }).then(slot.onTurn, slot.onError);
+      rate.acquire({ signal: this.#signal }).then(slot.onTurn, slot.onError);
       return;
     }
     this.#call(slot, item);
@@ -229,7 +230,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   #call(slot: Slot, item: unknown): void {
     let result: unknown;
     try {
-      result = this.#fn(item, slot.index, this.#scope.signal);
+      result = this.#fn(item, slot.index, this.#signal);
     } catch (error) {
       this.#settleError(error);
       return;
