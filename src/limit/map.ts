@@ -94,86 +94,127 @@ export function map(
   }
   const outer = options.signal;
   if (outer?.aborted) return Promise.reject(outer.reason);
-  const settle = options.settle === true;
-  const concurrency = options.concurrency;
-  if (Array.isArray(input)) return mapSync(input, undefined, fn, concurrency, settle, rate, outer);
+  const job: MapJob = {
+    fn,
+    concurrency: options.concurrency,
+    settle: options.settle === true,
+    rate,
+    outer,
+  };
+  if (Array.isArray(input)) return mapSync(input, undefined, job);
   if (input !== null && typeof input === "object") {
     const sync = (input as Partial<Iterable<unknown>>)[Symbol.iterator];
-    if (typeof sync === "function") {
-      return mapSync(undefined, sync.call(input), fn, concurrency, settle, rate, outer);
-    }
+    if (typeof sync === "function") return mapSync(undefined, sync.call(input), job);
     const async = (input as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator];
-    if (typeof async === "function") {
-      return mapAsync(async.call(input), fn, concurrency, settle, rate, outer);
-    }
+    if (typeof async === "function") return mapAsync(async.call(input), job);
   }
   if (typeof input === "string") {
-    return mapSync(
-      undefined,
-      (input as string)[Symbol.iterator](),
-      fn,
-      concurrency,
-      settle,
-      rate,
-      outer,
-    );
+    return mapSync(undefined, (input as string)[Symbol.iterator](), job);
   }
   return Promise.reject(
     new TypeError(`Expected \`input\` to be an iterable or async iterable, got ${describe(input)}`),
   );
 }
 
-function siblingFailed(error: unknown): CancelledError {
-  return new CancelledError("Cancelled because another call of map failed", { cause: error });
+/** One map call's checked arguments. */
+interface MapJob {
+  readonly fn: MapFn<unknown, unknown>;
+  readonly concurrency: number;
+  readonly settle: boolean;
+  readonly rate: RateLimiter | undefined;
+  readonly outer: AbortSignal | undefined;
+}
+
+/**
+ * One map call, shared by both paths below: its scope (which links `outer`,
+ * decides the first cancellation and waits for the workers), the results,
+ * the first error and what one call of `fn` leaves behind.
+ */
+class MapRun {
+  readonly fn: MapFn<unknown, unknown>;
+  readonly settle: boolean;
+  readonly rate: RateLimiter | undefined;
+  readonly scope: Scope;
+  readonly signal: AbortSignal;
+  readonly results: unknown[];
+  /** Failed or cancelled: pull nothing more, start nothing more. */
+  stopped = false;
+  error: unknown;
+
+  /** `onStop` runs once, when the scope is cancelled (for whatever reason), after its signal's listeners. */
+  constructor(job: MapJob, length: number, onStop: (() => void) | undefined) {
+    this.fn = job.fn;
+    this.settle = job.settle;
+    this.rate = job.rate;
+    this.results = length === 0 ? [] : new Array(length);
+    this.scope = new Scope(job.outer, (reason) => {
+      if (!this.stopped) {
+        this.stopped = true; // cancelled by `outer`: reject with its reason
+        this.error = reason;
+      }
+      onStop?.();
+    });
+    this.signal = this.scope.signal;
+  }
+
+  /** Starts `fn` on one item, after the rate limiter if any: its value, or a promise of it. */
+  start(item: unknown, index: number): unknown {
+    const rate = this.rate;
+    if (rate !== undefined && !rate.tryAcquire()) {
+      return rate.acquire({ signal: this.signal }).then(() => this.fn(item, index, this.signal));
+    }
+    return this.fn(item, index, this.signal);
+  }
+
+  fulfilled(index: number, value: unknown): void {
+    this.results[index] = this.settle ? ({ status: "fulfilled", value } satisfies Settled) : value;
+  }
+
+  /** An item failed (its call, or its input promise); returns whether its worker should stop. */
+  rejected(index: number, error: unknown): boolean {
+    if (this.stopped) return true;
+    if (!this.settle) {
+      this.fail(error);
+      return true;
+    }
+    this.results[index] = { status: "rejected", reason: error } satisfies Settled;
+    return false;
+  }
+
+  /** The first error stops the map: the others are cancelled with a CancelledError pointing at it. */
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.error = error;
+    this.scope.cancel(
+      new CancelledError("Cancelled because another call of map failed", { cause: error }),
+    );
+  }
 }
 
 /**
  * Arrays and sync iterables: C workers, each pulling the next item itself
  * (pulling is synchronous, so no locking): the hand-written loop, plus
  * cancellation. One closure set per call, nothing allocated per item beyond
- * what `fn` and `await` need.
+ * what `fn` and `await` need. Each worker is an item of the scope; one
+ * awaiting an input item that is a promise is parked (an input promise can't
+ * be cancelled and may never settle, so it is not waited for once stopped).
  */
 function mapSync(
   array: readonly unknown[] | undefined,
   iterator: Iterator<unknown> | undefined,
-  fn: MapFn<unknown, unknown>,
-  concurrency: number,
-  settle: boolean,
-  rate: RateLimiter | undefined,
-  outer: AbortSignal | undefined,
+  job: MapJob,
 ): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
-    // The scope links `outer` and decides the first cancellation (its abort
-    // reaches fail() through onCancel). map keeps its own count of workers:
-    // it settles without the ones parked on an input promise once stopped,
-    // which is not the scope's "wait for all".
-    const scope = new Scope(outer, (reason) => fail(reason, reason));
-    const signal = scope.signal;
     const length = array === undefined ? 0 : array.length;
-    const results: unknown[] = array === undefined ? [] : new Array(length);
+    const run = new MapRun(job, length, undefined);
+    const scope = run.scope;
+    const results = run.results;
     let next = 0;
-    let workers = 0;
     let exhausted = false; // the iterator said done (or threw): don't call return()
-    let stopped = false;
-    let finished = false;
-    let error: unknown;
-    // Workers awaiting an item of the input that is a promise. Once stopped,
-    // they are not waited for: an input promise can't be cancelled and may
-    // never settle (see fail).
-    let onInput = 0;
 
-    const fail = (reason: unknown, cancel: unknown): void => {
-      if (stopped) return;
-      stopped = true;
-      error = reason;
-      scope.cancel(cancel);
-      if (workers === onInput) finish();
-    };
     const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      scope.close(noop); // only unlinks `outer`: nothing was entered
-      if (!stopped) {
+      if (!run.stopped) {
         resolve(results);
         return;
       }
@@ -184,11 +225,11 @@ function mapSync(
           // The first error wins; a failing return() can't replace it.
         }
       }
-      reject(error);
+      reject(run.error);
     };
     const worker = async (): Promise<void> => {
       for (;;) {
-        if (stopped) break;
+        if (run.stopped) break;
         let index: number;
         let item: unknown;
         if (array !== undefined) {
@@ -202,7 +243,7 @@ function mapSync(
             step = (iterator as Iterator<unknown>).next();
           } catch (e) {
             exhausted = true;
-            fail(e, siblingFailed(e));
+            run.fail(e);
             break;
           }
           if (step.done === true) {
@@ -215,70 +256,46 @@ function mapSync(
         }
         try {
           if (isThenable(item)) {
-            onInput++;
+            scope.park();
             try {
               item = await item;
             } finally {
-              onInput--;
+              scope.unpark();
             }
-            if (finished) return; // abandoned: map has settled without this worker
-            if (stopped) break;
+            // Stopped meanwhile: the map may have settled without this worker.
+            if (run.stopped) break;
           }
-          if (rate !== undefined && !rate.tryAcquire()) await rate.acquire({ signal });
-          let value = fn(item, index, signal);
+          let value = run.start(item, index);
           if (isThenable(value)) value = await value;
-          results[index] = settle ? ({ status: "fulfilled", value } satisfies Settled) : value;
+          run.fulfilled(index, value);
         } catch (e) {
-          if (stopped) break;
-          if (!settle) {
-            fail(e, siblingFailed(e));
-            break;
-          }
-          results[index] = { status: "rejected", reason: e } satisfies Settled;
+          if (run.rejected(index, e)) break;
         }
       }
-      if (--workers === 0 || (stopped && workers === onInput)) finish();
+      scope.exit();
     };
 
-    // Count spawns, not live workers: a worker may finish before the next spawn.
-    const most = array === undefined ? concurrency : Math.min(concurrency, length);
-    for (let spawned = 0; spawned < most && !exhausted && !stopped; spawned++) {
-      workers++;
+    const most = array === undefined ? job.concurrency : Math.min(job.concurrency, length);
+    for (let spawned = 0; spawned < most && !exhausted && !run.stopped; spawned++) {
+      scope.enter();
       void worker();
     }
-    if (workers === 0) finish();
+    scope.close(finish);
   });
 }
 
 /**
  * Async iterables: one pump pulls (an async iterator is pulled one `next()`
- * at a time) while fewer than C calls run, and starts a runner per item.
+ * at a time) while fewer than C calls run, and starts a runner per item. The
+ * pump and the runners are the scope's items; the pump is parked while it
+ * pulls (a pull may hang: an idle socket, a paused producer), so a failure
+ * does not wait for it.
  */
-function mapAsync(
-  iterator: AsyncIterator<unknown>,
-  fn: MapFn<unknown, unknown>,
-  concurrency: number,
-  settle: boolean,
-  rate: RateLimiter | undefined,
-  outer: AbortSignal | undefined,
-): Promise<unknown[]> {
+function mapAsync(iterator: AsyncIterator<unknown>, job: MapJob): Promise<unknown[]> {
   return new Promise<unknown[]>((resolve, reject) => {
-    // The scope links `outer` and decides the first cancellation (its abort
-    // reaches fail() through onCancel). map keeps its own count of workers:
-    // it settles without the ones parked on an input promise once stopped,
-    // which is not the scope's "wait for all".
-    const scope = new Scope(outer, (reason) => fail(reason, reason));
-    const signal = scope.signal;
-    const results: unknown[] = [];
-    let next = 0;
-    let active = 0;
-    let pumping = true;
     let pulling = false;
     let exhausted = false; // done, or next() threw: don't call return()
     let closing: Promise<unknown> | undefined;
-    let stopped = false;
-    let finished = false;
-    let error: unknown;
     let wake: (() => void) | undefined;
 
     const close = (): void => {
@@ -289,96 +306,84 @@ function mapAsync(
         closing = Promise.resolve();
       }
     };
-    const fail = (reason: unknown, cancel: unknown): void => {
-      if (stopped) return;
-      stopped = true;
-      error = reason;
-      scope.cancel(cancel);
-      // A pull may hang (an idle socket, a paused producer). Closing the
-      // iterator unblocks a hand-written one; an async generator's return()
-      // queues behind its pending next(), so the pump is not waited for: the
-      // pull settles in the background and the queued return() then closes
-      // the generator.
-      if (pulling) {
-        close();
-        pumping = false;
-      }
-      if (wake !== undefined) {
-        const w = wake;
-        wake = undefined;
-        w();
-      }
-      maybeFinish();
+    const wakePump = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
     };
-    const maybeFinish = (): void => {
-      if (pumping || active > 0 || finished) return;
-      finished = true;
-      scope.close(noop); // only unlinks `outer`: nothing was entered
-      if (!stopped) {
+    // Closing the iterator unblocks a hand-written one stuck in a pull; an
+    // async generator's return() queues behind its pending next(), so the
+    // pull settles in the background and the queued return() then closes it.
+    const onStop = (): void => {
+      if (pulling) close();
+      wakePump();
+    };
+    const run = new MapRun(job, 0, onStop);
+    const concurrency = job.concurrency;
+    const scope = run.scope;
+    const results = run.results;
+    let next = 0;
+
+    const finish = (): void => {
+      if (!run.stopped) {
         resolve(results);
         return;
       }
       close();
-      const rejectWithError = (): void => reject(error);
+      const rejectWithError = (): void => reject(run.error);
       // With a pull still pending, return() may wait on it forever: don't.
       if (closing === undefined || pulling) rejectWithError();
       else void closing.then(rejectWithError);
     };
-    const run = async (item: unknown, index: number): Promise<void> => {
+    const runOne = async (item: unknown, index: number): Promise<void> => {
       try {
-        if (rate !== undefined && !rate.tryAcquire()) await rate.acquire({ signal });
-        let value = fn(item, index, signal);
+        let value = run.start(item, index);
         if (isThenable(value)) value = await value;
-        if (!stopped) {
-          results[index] = settle ? ({ status: "fulfilled", value } satisfies Settled) : value;
-        }
+        run.fulfilled(index, value);
       } catch (e) {
-        if (!stopped) {
-          if (settle) results[index] = { status: "rejected", reason: e } satisfies Settled;
-          else fail(e, siblingFailed(e));
-        }
+        run.rejected(index, e);
       }
-      active--;
-      if (wake !== undefined) {
-        const w = wake;
-        wake = undefined;
-        w();
-      }
-      maybeFinish();
+      scope.exit();
+      wakePump();
     };
     const pump = async (): Promise<void> => {
       for (;;) {
-        if (active >= concurrency && !stopped) {
+        // The pump is one of the running items: more than C means C calls run.
+        if (scope.running > concurrency && !run.stopped) {
           await new Promise<void>((resolve) => {
             wake = resolve;
           });
         }
-        if (stopped) break;
+        if (run.stopped) break;
         let step: IteratorResult<unknown>;
         pulling = true;
+        scope.park();
         try {
           step = await iterator.next();
         } catch (e) {
           pulling = false;
+          scope.unpark();
           exhausted = true;
-          fail(e, siblingFailed(e));
+          run.fail(e);
           break;
         }
         pulling = false;
+        scope.unpark();
         if (step.done === true) {
           exhausted = true;
           break;
         }
-        if (stopped) break; // pulled while failing: dropped
-        active++;
+        if (run.stopped) break; // pulled while failing: dropped
         const index = next++;
         results.push(undefined);
-        void run(step.value, index);
+        scope.enter();
+        void runOne(step.value, index);
       }
-      pumping = false;
-      maybeFinish();
+      scope.exit();
     };
 
+    scope.enter();
     void pump();
+    scope.close(finish);
   });
 }

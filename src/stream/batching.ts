@@ -7,7 +7,7 @@ import { type Context, close, DONE, DONE_PROMISE } from "../_internal/iterators.
 import { PendingNext } from "../_internal/pending-next.js";
 import { Ring } from "../_internal/ring.js";
 import { getClock } from "../clock.js";
-import { concurrentNext } from "./concurrent.js";
+import { concurrentNext, pull } from "./concurrent.js";
 import { SerialStage } from "./serial.js";
 
 const TIMED_OUT: unique symbol = Symbol("timed out");
@@ -138,9 +138,9 @@ export class BufferStage<T> implements AsyncIterator<T> {
     this.#items.clear();
     this.#pending.cancel(this.#ctx.signal);
     if (this.#upDone) return DONE;
-    const pull = this.#pull;
+    const pending = this.#pull;
     const closing = close(this.#up);
-    if (pull !== undefined) await pull;
+    if (pending !== undefined) await pending;
     await closing;
     return DONE;
   }
@@ -148,14 +148,7 @@ export class BufferStage<T> implements AsyncIterator<T> {
   #fill(): void {
     if (this.#pulling || this.#upDone || this.#closed || this.#items.size >= this.#size) return;
     this.#pulling = true;
-    let pull: Promise<IteratorResult<unknown>>;
-    try {
-      pull = this.#up.next();
-    } catch (error) {
-      this.#onError(error);
-      return;
-    }
-    this.#pull = pull.then(this.#onResult, this.#onError);
+    this.#pull = pull(this.#up, this.#onResult, this.#onError);
   }
 
   readonly #onResult = (result: IteratorResult<unknown>): void => {

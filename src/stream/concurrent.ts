@@ -6,11 +6,11 @@
  * whatever the source's length.
  * @module
  */
-import { sharedController } from "../_internal/abort.js";
 import { Failure } from "../_internal/failure.js";
 import { type Context, close, closeReason, DONE, DONE_PROMISE } from "../_internal/iterators.js";
 import { PendingNext } from "../_internal/pending-next.js";
 import { Ring } from "../_internal/ring.js";
+import { Scope } from "../_internal/scope.js";
 import { isThenable } from "../_internal/thenable.js";
 import { CancelledError } from "../errors.js";
 import type { RateLimiter } from "../limit/rate-limiter.js";
@@ -54,11 +54,15 @@ export interface ConcurrentSpec {
  * pending or next `next()` rejects with it, once. `return()` does the same
  * without an error and resolves when everything has settled.
  *
- * Not written on `_internal/scope.ts` (issue 18), on purpose: it has no
- * parent signal to link (the stream's context checks its signal at each pull
- * and failure), its controller is made only when `fn` asks for a signal, and
- * it settles when "quiet" (a pull stuck in the source is not waited for after
- * a failure, a close is), not after every item as the scope does.
+ * The calls in flight are the items of an `_internal/scope.ts` Scope: its
+ * signal is theirs and its first cancel stops them (issue 18). The stage
+ * decides its own settling, on purpose, as the scope's settle-once "wait for
+ * all" cannot say it: the stage is done when "quiet", and quiet can end
+ * again. After a failure, a pull stuck in the source is not waited for, nor
+ * the close queued behind it; once that pull ends, the close is waited for
+ * again (a consumer asking then gets the error once the source is closed);
+ * a return() waits for both. There is no parent signal to link either: the
+ * stream's context checks its signal at each pull and failure.
  */
 export class ConcurrentStage<T> implements AsyncIterator<T> {
   readonly #up: AsyncIterator<unknown>;
@@ -68,13 +72,16 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   readonly #limit: number;
   readonly #ordered: boolean;
   readonly #rate: RateLimiter | undefined;
-  #controller: AbortController | undefined;
+  // The calls in flight are the scope's items; its signal is theirs and its
+  // cancel (the first wins) stops them. See the class comment for why the
+  // stage decides its own settling.
+  readonly #scope = new Scope(undefined);
+  readonly #signal = this.#scope.signal;
 
   readonly #window = new Ring<Slot>(16); // ordered: slots in input order
   readonly #results = new Ring<unknown>(16); // unordered: finished values
   readonly #free: Slot[] = [];
   #occupied = 0; // a pending pull + running calls + results not yet handed out
-  #running = 0;
   #index = 0;
   #pulling = false;
   #upDone = false; // the source ended, failed or was closed: never call it again
@@ -138,15 +145,6 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     return this.#returned;
   }
 
-  #signal(): AbortSignal {
-    let controller = this.#controller;
-    if (controller === undefined) {
-      controller = sharedController();
-      this.#controller = controller;
-    }
-    return controller.signal;
-  }
-
   // The next result for the consumer, or NOTHING.
   #take(): unknown {
     if (this.#ordered) {
@@ -184,14 +182,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     if (this.#pulling || this.#upDone || this.#stopped || this.#occupied >= this.#limit) return;
     this.#pulling = true;
     this.#occupied++;
-    let pull: Promise<IteratorResult<unknown>>;
-    try {
-      pull = this.#up.next();
-    } catch (error) {
-      this.#onPullError(error);
-      return;
-    }
-    pull.then(this.#onPulled, this.#onPullError);
+    pull(this.#up, this.#onPulled, this.#onPullError);
   }
 
   readonly #onPulled = (result: IteratorResult<unknown>): void => {
@@ -226,11 +217,11 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     slot.state = PENDING;
     slot.index = this.#index++;
     if (this.#ordered) this.#window.push(slot);
-    this.#running++;
+    this.#scope.enter();
     const rate = this.#rate;
     if (rate !== undefined && !rate.tryAcquire()) {
       slot.item = item;
-      rate.acquire({ signal: this.#signal() }).then(slot.onTurn, slot.onError);
+      rate.acquire({ signal: this.#signal }).then(slot.onTurn, slot.onError);
       return;
     }
     this.#call(slot, item);
@@ -239,7 +230,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   #call(slot: Slot, item: unknown): void {
     let result: unknown;
     try {
-      result = this.#fn(item, slot.index, this.#signal());
+      result = this.#fn(item, slot.index, this.#signal);
     } catch (error) {
       this.#settleError(error);
       return;
@@ -261,7 +252,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
         const item = slot.item;
         slot.item = undefined;
         if (this.#stopped) {
-          this.#running--;
+          this.#scope.exit();
           this.#check();
         } else {
           this.#call(slot, item);
@@ -272,7 +263,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   }
 
   #settleValue(slot: Slot, value: unknown): void {
-    this.#running--;
+    this.#scope.exit();
     if (this.#stopped) {
       slot.item = undefined;
       this.#check();
@@ -304,7 +295,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   }
 
   #settleError(error: unknown): void {
-    this.#running--;
+    this.#scope.exit();
     if (!this.#stopped) this.#fail(error);
     else this.#check();
   }
@@ -347,7 +338,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   #stop(reason: unknown): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#controller?.abort(reason);
+    this.#scope.cancel(reason);
     this.#window.clear();
     this.#results.clear();
     if (!this.#upDone && !this.#closing) {
@@ -378,7 +369,7 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
   // the source. A return() (the consumer stopped) still waits for both, so the
   // source is closed when it resolves.
   #quiet(): boolean {
-    if (this.#running !== 0) return false;
+    if (this.#scope.running !== 0) return false;
     if (this.#pulling) return this.#failure.failed;
     return !this.#closing;
   }
@@ -406,6 +397,26 @@ export class ConcurrentStage<T> implements AsyncIterator<T> {
     if (this.#hasCloseError) return Promise.reject(this.#closeError);
     return DONE_PROMISE;
   }
+}
+
+/**
+ * Calls `up.next()` and hands its outcome to `onResult` or `onError`; a
+ * `next()` that throws instead of rejecting goes to `onError` too, at once.
+ * Returns the handlers' promise (undefined after a throw).
+ */
+export function pull(
+  up: AsyncIterator<unknown>,
+  onResult: (result: IteratorResult<unknown>) => void,
+  onError: (error: unknown) => void,
+): Promise<void> | undefined {
+  let next: Promise<IteratorResult<unknown>>;
+  try {
+    next = up.next();
+  } catch (error) {
+    onError(error);
+    return undefined;
+  }
+  return next.then(onResult, onError);
 }
 
 /** The rejection for a second `next()` while one is pending. */

@@ -188,6 +188,41 @@ describe("map", () => {
     }
   });
 
+  it("on a failure, does not wait for a worker awaiting an input promise, and never calls fn on it later", async () => {
+    let release: (value: number) => void = () => {};
+    const late = new Promise<number>((resolve) => {
+      release = resolve;
+    });
+    const input = {
+      closed: false,
+      *[Symbol.iterator]() {
+        try {
+          yield late; // a promise item the map cannot cancel
+          yield 1;
+          yield 2;
+        } finally {
+          input.closed = true;
+        }
+      },
+    };
+    const boom = new Error("boom");
+    const calls: number[] = [];
+    const outcome = map(
+      input,
+      async (x) => {
+        calls.push(x);
+        await Promise.resolve();
+        if (x === 2) throw boom;
+      },
+      { concurrency: 2 },
+    );
+    await assert.rejects(outcome, (error) => error === boom);
+    assert.equal(input.closed, true, "the input iterator was closed");
+    release(0);
+    await waitIdle();
+    assert.deepEqual(calls, [1, 2], "the abandoned worker started no call once its input settled");
+  });
+
   it("drops errors after the first (no unhandled rejections) and rejects with an input's own error", async () => {
     const first = new Error("first");
     await assert.rejects(
