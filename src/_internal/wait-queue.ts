@@ -174,18 +174,18 @@ export class WaitQueue<T, D = undefined> {
     return node !== undefined;
   }
 
-  /** Wakes every waiter, oldest first, with `value`; returns how many. */
-  wakeAll(value: T): number {
-    let count = 0;
-    while (this.wakeOne(value)) count++;
-    return count;
-  }
-
   /** Rejects the first waiter with `reason`; false when nobody waits. */
   rejectOne(reason: unknown): boolean {
     const node = this.#shift();
     node?.refused(reason);
     return node !== undefined;
+  }
+
+  /** Wakes every waiter, oldest first, with `value`; returns how many. */
+  wakeAll(value: T): number {
+    let count = 0;
+    while (this.wakeOne(value)) count++;
+    return count;
   }
 
   /** Rejects every waiter, oldest first, with `reason`; returns how many. */
