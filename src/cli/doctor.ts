@@ -7,7 +7,6 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   formatBlockSummary,
   readDebugReport,
@@ -15,7 +14,7 @@ import {
   summarizeBlocks,
 } from "../node/index.js";
 import { styleFor } from "./style.js";
-import { ExitCode, UsageError } from "./usage.js";
+import { ExitCode, parseCommandLine, UsageError } from "./usage.js";
 
 export const doctorHelp = `Usage: aiokit doctor [options] -- COMMAND [ARGS...]
 
@@ -41,19 +40,14 @@ export async function doctorCommand(argv: readonly string[]): Promise<number> {
   const dashdash = argv.indexOf("--");
   const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
   const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
-  let values: { threshold?: string; "fail-on-block"?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...own],
-      options: {
-        threshold: { type: "string" },
-        "fail-on-block": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, "doctor");
-  }
+  const { values } = parseCommandLine("doctor", {
+    args: own,
+    options: {
+      threshold: { type: "string" },
+      "fail-on-block": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help === true) {
     console.log(doctorHelp);
     return ExitCode.ok;

@@ -1,7 +1,6 @@
 /** `aiokit ps PID`: prints the live task tree of a program run with aiokit/node/register. */
-import { parseArgs } from "node:util";
 import { formatTaskTree, requestTaskTree } from "../node/index.js";
-import { ExitCode, UsageError } from "./usage.js";
+import { ExitCode, parseCommandLine, UsageError } from "./usage.js";
 
 export const psHelp = `Usage: aiokit ps PID [--json] [--timeout MS]
 
@@ -21,13 +20,15 @@ Example:
   aiokit ps 4242`;
 
 export async function psCommand(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message, "ps");
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine("ps", {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help === true) {
     console.log(psHelp);
     return ExitCode.ok;
@@ -59,16 +60,4 @@ export async function psCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`aiokit ps: ${(error as Error).message}\n`);
     return ExitCode.failed;
   }
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean" },
-      timeout: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }

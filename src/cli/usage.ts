@@ -1,4 +1,5 @@
 /** Usage errors and help texts of the `aiokit` command. */
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** Bad command-line input: printed with the usage, exit code 2. */
 export class UsageError extends Error {
@@ -8,6 +9,21 @@ export class UsageError extends Error {
     readonly command?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Node's `parseArgs` for `command`, strict, with its errors (an unknown
+ * option, a missing value) turned into a UsageError of that command.
+ */
+export function parseCommandLine<const T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
   }
 }
 

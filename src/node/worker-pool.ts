@@ -72,8 +72,19 @@ export interface WorkerPoolOptions {
 export interface WorkerPoolStatistics {
   readonly threads: number;
   /** Jobs waiting for a thread. */
+  readonly waiting: number;
+  /** Jobs a thread has taken and that have not settled yet. */
+  readonly active: number;
+  /**
+   * The same as `waiting`: its old spelling (one spelling per counter, see
+   * CONTRIBUTING.md).
+   * @deprecated Read `waiting`; `queued` goes in 0.3.0.
+   */
   readonly queued: number;
-  /** Jobs submitted and not settled (queued or running). */
+  /**
+   * Jobs submitted and not settled: `waiting + active`.
+   * @deprecated Read `waiting + active`; `pending` goes in 0.3.0.
+   */
   readonly pending: number;
   readonly completed: number;
   /** Workers terminated because a cancelled job did not stop in time. */
@@ -274,14 +285,22 @@ export class WorkerPool implements AsyncDisposable {
 
   /** A snapshot of the pool's counters. */
   statistics(): WorkerPoolStatistics {
-    return {
+    const waiting = this.#piscina.queueSize;
+    const pending = this.#pending.size;
+    const statistics = {
       threads: this.#piscina.threads.length,
-      queued: this.#piscina.queueSize,
-      pending: this.#pending.size,
+      waiting,
+      // Every queued job is pending too; the guard only hides a torn read.
+      active: Math.max(0, pending - waiting),
       completed: this.#piscina.completed,
       terminated: this.#terminated,
       utilization: this.#piscina.utilization,
     };
+    // The deprecated spellings, hidden from JSON and deepEqual (they go in 0.3.0).
+    return Object.defineProperties(statistics, {
+      queued: { value: waiting },
+      pending: { value: pending },
+    }) as WorkerPoolStatistics;
   }
 
   /**
@@ -305,10 +324,11 @@ export class WorkerPool implements AsyncDisposable {
     return this.close();
   }
 
-  /** `<WorkerPool "name" threads=2 pending=3>`, for logs. */
+  /** `<WorkerPool "name" threads=2 waiting=1 active=2>`, for logs. */
   toString(): string {
     const closed = this.#closing === undefined ? "" : " closed";
-    return `<WorkerPool "${this.#name}" threads=${this.#piscina.threads.length} pending=${this.#pending.size}${closed}>`;
+    const s = this.statistics();
+    return `<WorkerPool "${this.#name}" threads=${s.threads} waiting=${s.waiting} active=${s.active}${closed}>`;
   }
 
   #runCancellable(

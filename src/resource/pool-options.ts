@@ -78,6 +78,13 @@ export interface PoolStats {
   /** Resources lent out now. */
   readonly borrowed: number;
   /** `acquire()` calls waiting for a lease (queued, or having one created or validated). */
+  readonly waiting: number;
+  /**
+   * The same as `waiting`: its old spelling (one spelling per counter, see
+   * CONTRIBUTING.md). Not enumerable, so `JSON.stringify(pool.stats)` shows
+   * `waiting` only.
+   * @deprecated Read `waiting`; `pending` goes in 0.3.0.
+   */
   readonly pending: number;
   /** Resources created so far. */
   readonly created: number;

@@ -122,14 +122,17 @@ export class Pool<T> implements AsyncDisposable {
 
   /** A fresh snapshot of the pool's counters (see {@link PoolStats}). */
   get stats(): PoolStats {
-    return {
+    const waiting = this.#queue.size + this.#acquiring;
+    const stats = {
       size: this.#idle.size + this.#borrowed,
       available: this.#idle.size,
       borrowed: this.#borrowed,
-      pending: this.#queue.size + this.#acquiring,
+      waiting,
       created: this.#created,
       destroyed: this.#destroyed,
     };
+    // The deprecated spelling, hidden from JSON and deepEqual: see PoolStats.pending.
+    return Object.defineProperty(stats, "pending", { value: waiting }) as PoolStats;
   }
 
   /** `"open"`, `"closing"` (waiting for leases and destroys) or `"closed"`. */
@@ -226,10 +229,10 @@ export class Pool<T> implements AsyncDisposable {
     return this.close();
   }
 
-  /** `<Pool open size=3 available=1 borrowed=2 pending=0 max=10>`, for logs. */
+  /** `<Pool open size=3 available=1 borrowed=2 waiting=0 max=10>`, for logs. */
   toString(): string {
     const s = this.stats;
-    return `<Pool ${this.#closing.state} size=${s.size} available=${s.available} borrowed=${s.borrowed} pending=${s.pending} max=${this.#settings.max}>`;
+    return `<Pool ${this.#closing.state} size=${s.size} available=${s.available} borrowed=${s.borrowed} waiting=${s.waiting} max=${this.#settings.max}>`;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { expectFunction, expectNumber } from "../_internal/describe.js";
-import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
+import { WaitQueue } from "../_internal/wait-queue.js";
 import type { LockAcquireOptions } from "./lock.js";
-import { createPermit, type Permit, runHolding } from "./permit.js";
+import { acquirePermit, createPermit, type Permit, runHolding } from "./permit.js";
 
 /** A snapshot of a {@link CapacityLimiter}, from {@link CapacityLimiter.statistics}. */
 export interface CapacityLimiterStatistics {
@@ -41,6 +41,12 @@ export class CapacityLimiter {
   #borrowed = 0;
   readonly #waiters = new WaitQueue<Permit>();
   readonly #release = (): void => this.release();
+  // Waiters exist only while every token is borrowed, so this never overtakes one.
+  readonly #take = (): boolean => {
+    if (this.#borrowed >= this.#total) return false;
+    this.#borrowed++;
+    return true;
+  };
 
   /** @param totalTokens - How many tokens can be borrowed at once (an integer ≥ 1, or `Infinity`). */
   constructor(totalTokens: number) {
@@ -79,15 +85,7 @@ export class CapacityLimiter {
    * Rejects with `signal.reason` if `signal` aborts first.
    */
   acquire(options?: LockAcquireOptions): Promise<Permit> {
-    const signal = options?.signal;
-    const refused = refuseWait(signal);
-    if (refused !== undefined) return refused;
-    // Waiters exist only while every token is borrowed, so this never overtakes one.
-    if (this.#borrowed < this.#total) {
-      this.#borrowed++;
-      return Promise.resolve(createPermit(this.#release));
-    }
-    return this.#waiters.wait(signal);
+    return acquirePermit(this.#waiters, options?.signal, this.#take, this.#release);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { expectFunction } from "../_internal/describe.js";
-import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
-import { createPermit, type Permit, runHolding } from "./permit.js";
+import { WaitQueue } from "../_internal/wait-queue.js";
+import { acquirePermit, createPermit, type Permit, runHolding } from "./permit.js";
 
 /**
  * Options of `acquire()` and `run()` on {@link Lock}, {@link Semaphore},
@@ -53,6 +53,11 @@ export class Lock {
   #locked = false;
   readonly #waiters = new WaitQueue<Permit>();
   readonly #release = (): void => this.release();
+  readonly #take = (): boolean => {
+    if (this.#locked) return false;
+    this.#locked = true;
+    return true;
+  };
 
   /** True while someone holds the lock. */
   get locked(): boolean {
@@ -65,14 +70,7 @@ export class Lock {
    * Rejects with `signal.reason` if `signal` aborts first.
    */
   acquire(options?: LockAcquireOptions): Promise<Permit> {
-    const signal = options?.signal;
-    const refused = refuseWait(signal);
-    if (refused !== undefined) return refused;
-    if (!this.#locked) {
-      this.#locked = true;
-      return Promise.resolve(createPermit(this.#release));
-    }
-    return this.#waiters.wait(signal);
+    return acquirePermit(this.#waiters, options?.signal, this.#take, this.#release);
   }
 
   /**

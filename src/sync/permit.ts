@@ -3,6 +3,7 @@
  * capacity token.
  * @module
  */
+import { refuseWait, type WaitQueue } from "../_internal/wait-queue.js";
 
 /**
  * Proof that you hold a {@link Lock}, a {@link Semaphore} slot or a
@@ -55,6 +56,24 @@ class OncePermit implements Permit {
 /** @internal A permit that calls `release` on its first release only. */
 export function createPermit(release: () => void): Permit {
   return new OncePermit(release);
+}
+
+/**
+ * @internal The one `acquire()` of Lock, Semaphore and CapacityLimiter:
+ * refuses a bad or already-aborted signal (even when there is room), takes a
+ * permit at once when `take()` finds room, else queues for one. The owner's
+ * `take()` finds no room while anyone waits (a released permit goes straight
+ * to the first waiter), so taking at once never overtakes a waiter.
+ */
+export function acquirePermit(
+  waiters: WaitQueue<Permit>,
+  signal: AbortSignal | undefined,
+  take: () => boolean,
+  release: () => void,
+): Promise<Permit> {
+  const refused = refuseWait(signal);
+  if (refused !== undefined) return refused;
+  return take() ? Promise.resolve(createPermit(release)) : waiters.wait(signal);
 }
 
 /** @internal Acquires, runs `fn`, and releases whatever happens. */

@@ -1,7 +1,7 @@
 import { expectFunction, expectNumber } from "../_internal/describe.js";
-import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
+import { WaitQueue } from "../_internal/wait-queue.js";
 import type { LockAcquireOptions } from "./lock.js";
-import { createPermit, type Permit, runHolding } from "./permit.js";
+import { acquirePermit, createPermit, type Permit, runHolding } from "./permit.js";
 
 /** A snapshot of a {@link Semaphore}, from {@link Semaphore.statistics}. */
 export interface SemaphoreStatistics {
@@ -35,6 +35,12 @@ export class Semaphore {
   #value: number;
   readonly #waiters = new WaitQueue<Permit>();
   readonly #release = (): void => this.release();
+  // Waiters exist only while value is 0, so this never overtakes one.
+  readonly #take = (): boolean => {
+    if (this.#value <= 0) return false;
+    this.#value--;
+    return true;
+  };
 
   /** @param value - Permits free at first (an integer ≥ 0; default 1). */
   constructor(value = 1) {
@@ -58,15 +64,7 @@ export class Semaphore {
    * Rejects with `signal.reason` if `signal` aborts first.
    */
   acquire(options?: LockAcquireOptions): Promise<Permit> {
-    const signal = options?.signal;
-    const refused = refuseWait(signal);
-    if (refused !== undefined) return refused;
-    // Waiters exist only while value is 0, so this never overtakes one.
-    if (this.#value > 0) {
-      this.#value--;
-      return Promise.resolve(createPermit(this.#release));
-    }
-    return this.#waiters.wait(signal);
+    return acquirePermit(this.#waiters, options?.signal, this.#take, this.#release);
   }
 
   /**

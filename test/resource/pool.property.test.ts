@@ -240,8 +240,11 @@ async function scenario(
     await waitIdle();
     checkMoment(c.t);
     if (creating === 0) {
-      assert.equal(pool.stats.pending, unsettled(), "pending = acquires not settled");
+      assert.equal(pool.stats.waiting, unsettled(), "waiting = acquires not settled");
     }
+    // The deprecated spelling (goes in 0.3.0) reads the same counter at every step.
+    const stats = pool.stats;
+    assert.equal(stats.pending, stats.waiting, "pending = waiting");
   }
 
   // No waiter hangs once capacity frees: give everything back until all settle.
@@ -275,7 +278,7 @@ async function scenario(
       size: 0,
       available: 0,
       borrowed: 0,
-      pending: 0,
+      waiting: 0,
       created: createdIds.length,
       destroyed: createdIds.length,
     },

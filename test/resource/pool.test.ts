@@ -195,7 +195,7 @@ describe("Pool", () => {
         size: 2,
         available: 0,
         borrowed: 2,
-        pending: 0,
+        waiting: 0,
         created: 2,
         destroyed: 0,
       });
@@ -205,7 +205,7 @@ describe("Pool", () => {
         size: 2,
         available: 2,
         borrowed: 0,
-        pending: 0,
+        waiting: 0,
         created: 2,
         destroyed: 0,
       });
@@ -226,11 +226,11 @@ describe("Pool", () => {
         }),
       );
       await waitIdle();
-      assert.equal(pool.stats.pending, 3);
+      assert.equal(pool.stats.waiting, 3);
       await first.release();
       await Promise.all(waiters);
       assert.deepEqual(order, ["a", "b", "c"]);
-      assert.equal(pool.stats.pending, 0);
+      assert.equal(pool.stats.waiting, 0);
     });
 
     it("does not let a newcomer jump the queue when a resource comes back", async () => {
@@ -287,7 +287,7 @@ describe("Pool", () => {
         size: 1,
         available: 1,
         borrowed: 0,
-        pending: 0,
+        waiting: 0,
         created: 1,
         destroyed: 0,
       });
@@ -323,7 +323,7 @@ describe("Pool", () => {
         size: 1,
         available: 1,
         borrowed: 0,
-        pending: 0,
+        waiting: 0,
         created: 1,
         destroyed: 0,
       });
@@ -410,7 +410,7 @@ describe("Pool", () => {
         (e) => e === reason,
       );
       assert.deepEqual(created, []);
-      assert.equal(pool.stats.pending, 0);
+      assert.equal(pool.stats.waiting, 0);
     });
 
     it("an aborted waiter leaves the queue at once; the next waiter gets the resource", async () => {
@@ -420,10 +420,10 @@ describe("Pool", () => {
       const aborted = pool.acquire({ signal: controller.signal });
       const next = pool.acquire();
       await waitIdle();
-      assert.equal(pool.stats.pending, 2);
+      assert.equal(pool.stats.waiting, 2);
       controller.abort("gone");
       await assert.rejects(aborted, (e) => e === "gone");
-      assert.equal(pool.stats.pending, 1);
+      assert.equal(pool.stats.waiting, 1);
       assert.equal(abortListeners(controller.signal), 0);
       await held.release();
       const lease = await next;
@@ -461,7 +461,7 @@ describe("Pool", () => {
         size: 1,
         available: 1,
         borrowed: 0,
-        pending: 0,
+        waiting: 0,
         created: 1,
         destroyed: 0,
       });
@@ -495,12 +495,12 @@ describe("Pool", () => {
       const controller = new AbortController();
       const acquiring = pool.acquire({ signal: controller.signal });
       await waitIdle();
-      assert.equal(pool.stats.pending, 1);
+      assert.equal(pool.stats.waiting, 1);
       controller.abort("stop");
       await assert.rejects(acquiring, (e) => e === "stop");
       assert.equal(createSignal?.aborted, true, "create was told");
       assert.equal(createSignal?.reason, "stop");
-      assert.equal(pool.stats.pending, 0);
+      assert.equal(pool.stats.waiting, 0);
       assert.equal(abortListeners(controller.signal), 0);
       // The resource arrives anyway: kept for the next acquirer, not lost.
       gate.resolve({ id: 7 });
@@ -580,7 +580,7 @@ describe("Pool", () => {
             assert.equal(acquiring.error, "late");
           }
           assert.equal(pool.stats.borrowed, 0, `k=${k}: nothing lent`);
-          assert.equal(pool.stats.pending, 0, `k=${k}: nothing pending`);
+          assert.equal(pool.stats.waiting, 0, `k=${k}: nothing pending`);
           assert.equal(pool.stats.available, pool.stats.size, `k=${k}: all idle`);
           assert.equal(abortListeners(controller.signal), 0, `k=${k}: listeners`);
           await pool.close();
@@ -658,7 +658,7 @@ describe("Pool", () => {
         assert.ok(waiting.error instanceof TimeoutError);
         assert.equal(waiting.error.ms, 100);
         assert.match(waiting.error.message, /Cannot acquire a resource: timed out after 100 ms/);
-        assert.equal(pool.stats.pending, 0);
+        assert.equal(pool.stats.waiting, 0);
         assert.equal(clock.pendingTimers, 0);
         await held.release();
         assert.equal(
@@ -758,7 +758,7 @@ describe("Pool", () => {
         size: 0,
         available: 0,
         borrowed: 0,
-        pending: 0,
+        waiting: 0,
         created: 0,
         destroyed: 0,
       });
@@ -805,7 +805,7 @@ describe("Pool", () => {
       await lease.destroy();
       await waitIdle();
       assert.equal(gates.length, 2, "one create for the queue");
-      assert.equal(pool.stats.pending, 2, "both still wait");
+      assert.equal(pool.stats.waiting, 2, "both still wait");
       gates[1]?.reject(new Error("refused"));
       await assert.rejects(a, { message: "refused" });
       await waitIdle();
@@ -1050,7 +1050,7 @@ describe("Pool", () => {
       const acquiring = pool.acquire({ signal: controller.signal });
       await waitIdle();
       assert.equal(validating, true);
-      assert.equal(pool.stats.pending, 1);
+      assert.equal(pool.stats.waiting, 1);
       controller.abort("stop");
       await assert.rejects(acquiring, (e) => e === "stop");
       assert.equal(abortListeners(controller.signal), 0);
@@ -1173,7 +1173,7 @@ describe("Pool", () => {
       const waiter = pool.acquire();
       const slowWaiter = pool.acquire({ signal: new AbortController().signal });
       await waitIdle();
-      assert.equal(pool.stats.pending, 2);
+      assert.equal(pool.stats.waiting, 2);
       await c?.release(); // handed to `waiter`
       const lease = await waiter;
       await lease.release(); // handed to `slowWaiter`
@@ -1210,7 +1210,7 @@ describe("Pool", () => {
       const closing = pool.close();
       await assert.rejects(plain, PoolClosedError);
       await assert.rejects(cancellable, { name: "PoolClosedError", message: /it was closed/ });
-      assert.equal(pool.stats.pending, 0);
+      assert.equal(pool.stats.waiting, 0);
       await held.release();
       await closing;
     });
@@ -1384,10 +1384,26 @@ describe("Pool", () => {
     assert.equal(length, 4);
   });
 
+  it("keeps pending as a hidden, deprecated alias of stats.waiting (CONTRIBUTING rule 2)", async () => {
+    const { pool } = setup({ max: 1 });
+    const lease = await pool.acquire();
+    const waiters = [pool.acquire(), pool.acquire()];
+    await waitIdle();
+    const stats = pool.stats;
+    assert.equal(stats.waiting, 2);
+    assert.equal(stats.pending, 2, "the old spelling reads the same counter");
+    assert.ok(!Object.keys(stats).includes("pending"), "not enumerable");
+    assert.ok(!JSON.stringify(stats).includes("pending"), "JSON shows waiting only");
+    await lease.release();
+    for (const waiter of waiters) await (await waiter).release();
+    assert.equal(pool.stats.waiting, 0);
+    assert.equal(pool.stats.pending, 0);
+  });
+
   it("shows its state in toString()", async () => {
     const { pool } = setup({ max: 3 });
     const lease = await pool.acquire();
-    assert.equal(String(pool), "<Pool open size=1 available=0 borrowed=1 pending=0 max=3>");
+    assert.equal(String(pool), "<Pool open size=1 available=0 borrowed=1 waiting=0 max=3>");
     assert.equal(String(lease), "<Lease active>");
     await lease.release();
     assert.equal(String(lease), "<Lease released>");

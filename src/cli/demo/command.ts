@@ -1,7 +1,6 @@
 /** `aiokit demo`: what `npm start` runs — asyncio's workflows, measured, on a local server. */
-import { parseArgs } from "node:util";
 import { type Style, styleFor } from "../style.js";
-import { ExitCode, UsageError } from "../usage.js";
+import { ExitCode, parseCommandLine } from "../usage.js";
 import { decisionTree } from "./decision-tree.js";
 import { startDemoServer } from "./server.js";
 import { asyncStreams, concurrentTasks, resourceManagement } from "./workflows.js";
@@ -24,20 +23,15 @@ Example:
   aiokit demo --json | jq .concurrency.speedup`;
 
 export async function demoCommand(argv: readonly string[]): Promise<number> {
-  let json = false;
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-    if (values.help === true) {
-      console.log(demoHelp);
-      return ExitCode.ok;
-    }
-    json = values.json === true;
-  } catch (error) {
-    throw new UsageError((error as Error).message, "demo");
+  const { values } = parseCommandLine("demo", {
+    args: argv,
+    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help === true) {
+    console.log(demoHelp);
+    return ExitCode.ok;
   }
+  const json = values.json === true;
   const style = styleFor(process.stdout);
   const say = json ? () => {} : (text = "") => console.log(text);
   const started = performance.now();

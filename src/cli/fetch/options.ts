@@ -1,6 +1,5 @@
 /** `aiokit fetch` command-line options: parsed, validated, with clear usage errors. */
-import { parseArgs } from "node:util";
-import { UsageError, wholeNumber } from "../usage.js";
+import { parseCommandLine, UsageError, wholeNumber } from "../usage.js";
 import { headersProblem, methodProblem } from "./request-check.js";
 
 export interface FetchOptions {
@@ -81,13 +80,11 @@ Examples:
 const DEFAULT_KEEP = ["content-type", "content-length", "location", "retry-after"];
 
 export function parseFetchArgs(argv: readonly string[]): FetchOptions | "help" {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message, "fetch");
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine("fetch", {
+    args: joinNegativeNumbers(argv),
+    allowPositionals: true,
+    options: OPTIONS,
+  });
   if (values.help === true) return "help";
   if (positionals.length > 1)
     throw new UsageError(`Expected one input (FILE or -), got ${positionals.length}`, "fetch");
@@ -190,15 +187,6 @@ function joinNegativeNumbers(argv: readonly string[]): string[] {
     } else out.push(arg);
   }
   return out;
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: joinNegativeNumbers(argv),
-    allowPositionals: true,
-    strict: true,
-    options: OPTIONS,
-  });
 }
 
 const OPTIONS = {

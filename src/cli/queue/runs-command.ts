@@ -1,29 +1,12 @@
 /** `aiokit runs` and `aiokit cancel`: the fetch runs on a Redis, and stopping one everywhere. */
-import { parseArgs } from "node:util";
 import { cancelRun, listRuns, type RunInfo } from "../../bullmq/index.js";
 import { FETCH_QUEUE } from "../fetch/fetch-task.js";
 import { checkQueueUrl } from "../fetch/options.js";
 import { PreflightError } from "../fetch/preflight.js";
 import { formatDuration } from "../fetch/progress.js";
 import { styleFor } from "../style.js";
-import { ExitCode, UsageError } from "../usage.js";
+import { ExitCode, parseCommandLine, UsageError } from "../usage.js";
 import { checkRedis } from "./redis-check.js";
-
-function parse(command: string, argv: readonly string[], json: boolean) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        ...(json ? { json: { type: "boolean" } } : {}),
-      } as const,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, command);
-  }
-}
 
 /** Reaches Redis first: an unreachable one is an error now, not after ~4 s of reconnecting. */
 async function reach(command: string, url: string): Promise<boolean> {
@@ -40,7 +23,11 @@ async function reach(command: string, url: string): Promise<boolean> {
 }
 
 export async function runsCommand(argv: readonly string[]): Promise<number | "help"> {
-  const { values, positionals } = parse("runs", argv, true);
+  const { values, positionals } = parseCommandLine("runs", {
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help === true) return "help";
   if (positionals.length !== 1) {
     throw new UsageError(`Expected one REDIS_URL, got ${positionals.length} arguments`, "runs");
@@ -49,7 +36,7 @@ export async function runsCommand(argv: readonly string[]): Promise<number | "he
   checkQueueUrl(url, "runs");
   if (!(await reach("runs", url))) return ExitCode.usage;
   const runs = await listRuns(FETCH_QUEUE, { connection: url });
-  if ((values as { json?: boolean }).json === true) {
+  if (values.json === true) {
     for (const run of runs) console.log(JSON.stringify(run));
   } else console.log(formatRuns(runs, Date.now()));
   return ExitCode.ok;
@@ -78,7 +65,11 @@ export function formatRuns(runs: readonly RunInfo[], now: number): string {
 }
 
 export async function cancelCommand(argv: readonly string[]): Promise<number | "help"> {
-  const { values, positionals } = parse("cancel", argv, false);
+  const { values, positionals } = parseCommandLine("cancel", {
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
   if (values.help === true) return "help";
   if (positionals.length !== 2) {
     throw new UsageError(

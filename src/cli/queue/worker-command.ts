@@ -1,5 +1,4 @@
 /** `aiokit worker`: serves every fetch run on a Redis, with the fetch task. */
-import { parseArgs } from "node:util";
 import { Agent } from "undici";
 import { RedisUnavailableError, RedisVersionError, runWorker } from "../../bullmq/index.js";
 import { CancelledError } from "../../index.js";
@@ -7,7 +6,7 @@ import { FETCH_QUEUE, fetchTask, useWorkerResources } from "../fetch/fetch-task.
 import { checkQueueUrl } from "../fetch/options.js";
 import { PreflightError } from "../fetch/preflight.js";
 import { styleFor } from "../style.js";
-import { ExitCode, UsageError, wholeNumber } from "../usage.js";
+import { ExitCode, parseCommandLine, UsageError, wholeNumber } from "../usage.js";
 import { checkRedis } from "./redis-check.js";
 import { sharedRate, windowOf } from "./shared-rate.js";
 
@@ -18,13 +17,15 @@ export interface WorkerArgs {
 }
 
 export function parseWorkerArgs(argv: readonly string[]): WorkerArgs | "help" {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message, "worker");
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine("worker", {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      concurrency: { type: "string", short: "c" },
+      "lock-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help === true) return "help";
   if (positionals.length !== 1) {
     throw new UsageError(`Expected one REDIS_URL, got ${positionals.length} arguments`, "worker");
@@ -36,19 +37,6 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs | "help" {
     concurrency: wholeNumber("worker", "--concurrency", values.concurrency, 64, 1),
     lockMs: wholeNumber("worker", "--lock-ms", values["lock-ms"], 30_000, 200),
   };
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      concurrency: { type: "string", short: "c" },
-      "lock-ms": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }
 
 export async function workerCommand(args: WorkerArgs): Promise<number> {
