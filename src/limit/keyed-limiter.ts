@@ -1,5 +1,6 @@
-import { addAbortListener, neverAborted, removeAbortListener } from "../_internal/abort.js";
-import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { neverAborted } from "../_internal/abort.js";
+import { describe, expectFunction, expectNumber } from "../_internal/describe.js";
+import { refuseWait, WaitNode, WaitQueue } from "../_internal/wait-queue.js";
 import { CancelledError } from "../errors.js";
 import type { LimitOptions } from "./limiter.js";
 
@@ -50,64 +51,70 @@ export interface KeyedLimit<K = unknown> {
 
 type Fn = (signal: AbortSignal) => unknown;
 
-const NOWHERE = 0;
-const KEY_QUEUE = 1; // waiting for its key to have room
-const READY = 2; // its key has room (reserved); waiting for the overall limit
-
-interface Entry {
+// A waiting call: first in its key's queue (waiting for the key to have
+// room), then in the shared ready queue (its key's slot reserved, waiting for
+// the overall limit). It keeps its promise and its signal's listener as the
+// wait queue moves it from one to the other.
+class Entry extends WaitNode<KeyedCore> {
   readonly state: KeyState;
   readonly fn: Fn;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  where: number;
-  prev: Entry | undefined;
-  next: Entry | undefined;
-}
 
-interface List {
-  head: Entry | undefined;
-  tail: Entry | undefined;
+  constructor(
+    state: KeyState,
+    fn: Fn,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    super();
+    this.state = state;
+    this.fn = fn;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  // Granted by the ready queue: the overall limit has room.
+  granted(core: KeyedCore): void {
+    this.state.reserved--;
+    core.pending--;
+    core.start(this.state, this.fn, this.signal ?? neverAborted).then(this.resolve, this.reject);
+  }
+
+  refused(reason: unknown): void {
+    this.reject(reason);
+  }
 }
 
 interface KeyState {
   readonly key: unknown;
   active: number;
-  /** Entries of this key in the ready list (each holds one of the key's slots). */
+  /** Entries of this key in the ready queue (each holds one of the key's slots). */
   reserved: number;
   /** Entries waiting for the key to have room. */
-  waiting: number;
-  readonly queue: List;
+  readonly queue: WaitQueue<KeyedCore>;
 }
 
-function append(list: List, entry: Entry): void {
-  entry.prev = list.tail;
-  entry.next = undefined;
-  if (list.tail === undefined) list.head = entry;
-  else list.tail.next = entry;
-  list.tail = entry;
-}
-
-function unlink(list: List, entry: Entry): void {
-  if (entry.prev === undefined) list.head = entry.next;
-  else entry.prev.next = entry.next;
-  if (entry.next === undefined) list.tail = entry.prev;
-  else entry.next.prev = entry.prev;
-  entry.prev = undefined;
-  entry.next = undefined;
-}
-
-// Why not `_internal/wait-queue.ts`: an entry moves from its key's queue to
-// the shared ready list when its key has room, keeping its promise; a wait
-// queue's waiter belongs to one queue and settles when it leaves it.
 class KeyedCore {
   readonly perKey: number;
   readonly concurrency: number;
   active = 0;
   pending = 0;
   readonly keys = new Map<unknown, KeyState>();
-  readonly #ready: List = { head: undefined, tail: undefined };
+  // An entry that leaves a key's queue on abort frees nothing but its key.
+  readonly #onKeyAbandon = (entry: WaitNode<KeyedCore>): void => {
+    this.pending--;
+    this.#forgetIfIdle((entry as Entry).state);
+  };
+  // One that leaves the ready queue gives its key's slot to the next in line.
+  readonly #ready = new WaitQueue<KeyedCore>((entry) => {
+    const state = (entry as Entry).state;
+    this.pending--;
+    state.reserved--;
+    this.#promote(state);
+    this.#forgetIfIdle(state);
+    this.#drain();
+  });
 
   constructor(perKey: number, concurrency: number) {
     this.perKey = perKey;
@@ -118,102 +125,50 @@ class KeyedCore {
     const signal = options?.signal;
     try {
       expectFunction("`fn`", fn);
-      expectSignal(signal);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const refused = refuseWait(signal);
+    if (refused !== undefined) return refused;
     let state = this.keys.get(key);
     if (state === undefined) {
-      state = {
-        key,
-        active: 0,
-        reserved: 0,
-        waiting: 0,
-        queue: { head: undefined, tail: undefined },
-      };
+      state = { key, active: 0, reserved: 0, queue: new WaitQueue(this.#onKeyAbandon) };
       this.keys.set(key, state);
     }
     const keyHasRoom = state.active + state.reserved < this.perKey;
-    if (keyHasRoom && this.active < this.concurrency && this.#ready.head === undefined) {
-      state.active++;
-      this.active++;
-      return this.#start(state, fn, signal ?? neverAborted);
+    if (keyHasRoom && this.active < this.concurrency && this.#ready.size === 0) {
+      return this.start(state, fn, signal ?? neverAborted);
     }
     const owner = state;
+    this.pending++;
     return new Promise((resolve, reject) => {
-      const entry: Entry = {
-        state: owner,
-        fn,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-        where: NOWHERE,
-        prev: undefined,
-        next: undefined,
-      };
-      this.pending++;
-      if (keyHasRoom) this.#makeReady(entry);
-      else {
-        entry.where = KEY_QUEUE;
-        owner.waiting++;
-        append(owner.queue, entry);
-      }
-      if (signal !== undefined) {
-        entry.onAbort = () => {
-          entry.onAbort = undefined;
-          this.#remove(entry);
-          this.#promote(owner);
-          this.#forgetIfIdle(owner);
-          this.#drain();
-          reject(signal.reason);
-        };
-        addAbortListener(signal, entry.onAbort);
+      const entry = new Entry(owner, fn, resolve, reject);
+      if (keyHasRoom) {
+        owner.reserved++;
+        this.#ready.enqueue(entry, signal);
+      } else {
+        owner.queue.enqueue(entry, signal);
       }
     });
   }
 
-  #makeReady(entry: Entry): void {
-    entry.where = READY;
-    entry.state.reserved++;
-    append(this.#ready, entry);
-  }
-
-  // Takes a waiting entry out of whichever list holds it.
-  #remove(entry: Entry): void {
-    if (entry.where === KEY_QUEUE) {
-      unlink(entry.state.queue, entry);
-      entry.state.waiting--;
-    } else if (entry.where === READY) {
-      unlink(this.#ready, entry);
-      entry.state.reserved--;
-    }
-    entry.where = NOWHERE;
-    this.pending--;
-    if (entry.onAbort !== undefined) {
-      if (entry.signal !== undefined) removeAbortListener(entry.signal, entry.onAbort);
-      entry.onAbort = undefined;
-    }
-  }
-
-  // The key has room again: its next waiting entry becomes ready.
+  // The key has room again: its next waiting entries become ready.
   #promote(state: KeyState): void {
-    while (state.queue.head !== undefined && state.active + state.reserved < this.perKey) {
-      const entry = state.queue.head;
-      unlink(state.queue, entry);
-      state.waiting--;
-      this.#makeReady(entry);
+    while (state.active + state.reserved < this.perKey && state.queue.moveFirstTo(this.#ready)) {
+      state.reserved++;
     }
   }
 
   #forgetIfIdle(state: KeyState): void {
-    if (state.active === 0 && state.reserved === 0 && state.waiting === 0) {
+    if (state.active === 0 && state.reserved === 0 && state.queue.size === 0) {
       this.keys.delete(state.key);
     }
   }
 
-  #start(state: KeyState, fn: Fn, signal: AbortSignal): Promise<unknown> {
+  /** Runs `fn` in one of `state`'s slots (and one of the overall ones). */
+  start(state: KeyState, fn: Fn, signal: AbortSignal): Promise<unknown> {
+    state.active++;
+    this.active++;
     const done = (): void => {
       this.active--;
       state.active--;
@@ -243,31 +198,20 @@ class KeyedCore {
   }
 
   #drain(): void {
-    while (this.active < this.concurrency && this.#ready.head !== undefined) {
-      const entry = this.#ready.head;
-      this.#remove(entry);
-      entry.state.active++;
-      this.active++;
-      this.#start(entry.state, entry.fn, entry.signal ?? neverAborted).then(
-        entry.resolve,
-        entry.reject,
-      );
-    }
+    while (this.active < this.concurrency && this.#ready.wakeOne(this));
   }
 
   clear(): void {
-    const entries: Entry[] = [];
-    for (let entry = this.#ready.head; entry !== undefined; entry = entry.next) entries.push(entry);
+    const rejected = (): CancelledError =>
+      new CancelledError("The call was removed from the keyed limiter's queue by clearQueue()");
+    while (this.#ready.size > 0) this.#ready.rejectOne(rejected());
     for (const state of this.keys.values()) {
-      for (let entry = state.queue.head; entry !== undefined; entry = entry.next)
-        entries.push(entry);
+      while (state.queue.size > 0) state.queue.rejectOne(rejected());
     }
-    for (const entry of entries) this.#remove(entry);
-    for (const state of [...this.keys.values()]) this.#forgetIfIdle(state);
-    for (const entry of entries) {
-      entry.reject(
-        new CancelledError("The call was removed from the keyed limiter's queue by clearQueue()"),
-      );
+    this.pending = 0;
+    for (const state of [...this.keys.values()]) {
+      state.reserved = 0;
+      this.#forgetIfIdle(state);
     }
   }
 }
@@ -319,7 +263,7 @@ export function keyedLimiter<K = unknown>(options: KeyedLimiterOptions): KeyedLi
     pendingCountOf: {
       value: (key: K) => {
         const state = core.keys.get(key);
-        return state === undefined ? 0 : state.waiting + state.reserved;
+        return state === undefined ? 0 : state.queue.size + state.reserved;
       },
       enumerable: true,
     },

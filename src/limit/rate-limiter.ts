@@ -1,7 +1,7 @@
 import { neverAborted } from "../_internal/abort.js";
-import { describe, expectFunction, expectNumber, expectSignal } from "../_internal/describe.js";
+import { describe, expectFunction, expectNumber } from "../_internal/describe.js";
 import { resolved } from "../_internal/thenable.js";
-import { WaitQueue } from "../_internal/wait-queue.js";
+import { refuseWait, WaitQueue } from "../_internal/wait-queue.js";
 import { type Clock, getClock, type TimerHandle } from "../clock.js";
 
 /** Options of {@link RateLimiter}: at most `limit` starts in any `interval` ms. */
@@ -118,12 +118,8 @@ export class RateLimiter {
    */
   acquire(options?: RateLimiterAcquireOptions): Promise<void> {
     const signal = options?.signal;
-    try {
-      expectSignal(signal);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const refused = refuseWait(signal);
+    if (refused !== undefined) return refused;
     if (this.tryAcquire()) return resolved;
     const turn = this.#queue.wait(signal);
     this.#schedule();

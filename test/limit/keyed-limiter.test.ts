@@ -172,7 +172,7 @@ describe("keyedLimiter", () => {
     await assert.rejects(keyedLimiter({ perKey: 1 })("k", 3 as unknown as () => void), /`fn`/);
   });
 
-  it("property: per key ≤ perKey, in all ≤ concurrency, counters exact, every call settles, no key left", async () => {
+  it("property: per key ≤ perKey, in all ≤ concurrency, counters exact, FIFO per key, every call settles, no key left", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }),
@@ -192,17 +192,31 @@ describe("keyedLimiter", () => {
               const limit = keyedLimiter<string>({ perKey, concurrency });
               const running = new Map<string, number>();
               let total = 0;
-              const tasks = calls.map(async (call) => {
+              const queuedAt = new Map<string, number[]>(); // per key, in call order
+              const startedOf = new Map<string, number[]>();
+              const counters = (): void => {
+                const keys = ["a", "b", "c"];
+                const pending = keys.reduce((sum, key) => sum + limit.pendingCountOf(key), 0);
+                assert.equal(pending, limit.pendingCount);
+                const active = keys.reduce((sum, key) => sum + limit.activeCountOf(key), 0);
+                assert.equal(active, limit.activeCount);
+              };
+              const tasks = calls.map(async (call, me) => {
                 await sleep(call.at);
                 const controller = new AbortController();
                 const timer =
                   call.abortAt === undefined
                     ? undefined
                     : clock.setTimer(() => controller.abort("aborted"), call.abortAt);
+                if (limit.activeCountOf(call.key) + limit.pendingCountOf(call.key) >= perKey) {
+                  queuedAt.set(call.key, [...(queuedAt.get(call.key) ?? []), me]);
+                }
                 try {
-                  await limit(
+                  const done = limit(
                     call.key,
                     async () => {
+                      startedOf.set(call.key, [...(startedOf.get(call.key) ?? []), me]);
+                      counters();
                       const mine = (running.get(call.key) ?? 0) + 1;
                       running.set(call.key, mine);
                       total++;
@@ -216,8 +230,11 @@ describe("keyedLimiter", () => {
                     },
                     { signal: controller.signal },
                   );
+                  counters();
+                  await done;
                 } catch (error) {
                   assert.equal(error, "aborted");
+                  counters();
                 } finally {
                   if (timer !== undefined) clock.clearTimer(timer);
                 }
@@ -226,6 +243,15 @@ describe("keyedLimiter", () => {
               assert.equal(limit.activeCount, 0);
               assert.equal(limit.pendingCount, 0);
               assert.equal(limit.keyCount, 0);
+              // Calls that queued behind their key start in call order.
+              for (const [key, queued] of queuedAt) {
+                const started = startedOf.get(key) ?? [];
+                const queuedStarts = started.filter((id) => queued.includes(id));
+                assert.deepEqual(
+                  queuedStarts,
+                  queued.filter((id) => started.includes(id)),
+                );
+              }
             },
             { autoAdvance: true },
           );

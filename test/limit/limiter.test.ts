@@ -308,6 +308,129 @@ describe("limiter", () => {
     });
   });
 
+  it("property: long queues (parked groups between calls with signals) keep FIFO, exact counts and clean listeners", async () => {
+    const op = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant("burst" as const),
+          n: fc.integer({ min: 1, max: 900 }),
+          // Which calls carry a signal: none, every k-th, or runs of k.
+          signals: fc.oneof(
+            fc.constant("none" as const),
+            fc.integer({ min: 1, max: 4 }),
+            fc.integer({ min: 5, max: 700 }),
+          ),
+        }),
+      },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant("abort" as const), pick: fc.nat() }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant("concurrency" as const),
+          value: fc.integer({ min: 1, max: 700 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant("clear" as const) }) },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant("finish" as const),
+          k: fc.integer({ min: 1, max: 800 }),
+          flush: fc.boolean(),
+        }),
+      },
+    );
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(op, { minLength: 1, maxLength: 12 }),
+        async (initial, ops) => {
+          const limit = limiter(initial);
+          const running: { id: number; done: () => void }[] = [];
+          const starts: number[] = [];
+          const queued: number[] = [];
+          const rejected = new Set<number>();
+          const controllers = new Map<number, AbortController>(); // of the calls queued now
+          const signals: AbortSignal[] = [];
+          const calls: Promise<unknown>[] = [];
+          let id = 0;
+          for (const o of ops) {
+            if (o.kind === "burst") {
+              for (let i = 0; i < o.n; i++) {
+                const me = id++;
+                const withSignal =
+                  o.signals !== "none" &&
+                  (o.signals <= 4 ? i % o.signals === 0 : Math.floor(i / o.signals) % 2 === 0);
+                const controller = withSignal ? new AbortController() : undefined;
+                if (controller !== undefined) {
+                  controllers.set(me, controller);
+                  signals.push(controller.signal);
+                }
+                if (limit.activeCount >= limit.concurrency || limit.pendingCount > 0) {
+                  queued.push(me);
+                }
+                const call = limit(
+                  (signal) => {
+                    assert.ok(running.length < limit.concurrency, "never over the limit");
+                    assert.equal(signal === controller?.signal, withSignal);
+                    starts.push(me);
+                    controllers.delete(me);
+                    return new Promise<void>((resolve) => running.push({ id: me, done: resolve }));
+                  },
+                  controller === undefined ? undefined : { signal: controller.signal },
+                );
+                calls.push(call.catch(() => rejected.add(me)));
+              }
+            } else if (o.kind === "abort") {
+              const ids = [...controllers.keys()];
+              const victim = ids[o.pick % Math.max(1, ids.length)];
+              if (victim !== undefined) {
+                const pending = limit.pendingCount;
+                (controllers.get(victim) as AbortController).abort("aborted");
+                controllers.delete(victim);
+                assert.equal(limit.pendingCount, pending - 1, "an abort leaves at once");
+              }
+            } else if (o.kind === "concurrency") {
+              limit.concurrency = o.value;
+            } else if (o.kind === "clear") {
+              limit.clearQueue();
+              assert.equal(limit.pendingCount, 0);
+              controllers.clear(); // none of them is queued any more
+            } else {
+              for (const call of running.splice(0, o.k)) call.done();
+              if (o.flush) await turn();
+            }
+            await turn();
+            assert.equal(limit.activeCount, running.length);
+          }
+          // Let everything still queued run to the end.
+          limit.concurrency = Number.POSITIVE_INFINITY;
+          while (running.length > 0 || limit.pendingCount > 0) {
+            for (const call of running.splice(0)) call.done();
+            await turn();
+          }
+          await Promise.all(calls);
+          assert.equal(limit.activeCount, 0);
+          assert.equal(limit.pendingCount, 0);
+          for (let i = 0; i < id; i++) {
+            assert.notEqual(starts.includes(i), rejected.has(i), `call ${i} ran or was removed`);
+          }
+          const started = new Set(starts);
+          const queuedStarts = starts.filter((s) => queued.includes(s));
+          assert.deepEqual(
+            queuedStarts,
+            queued.filter((s) => started.has(s)),
+            "queued calls start in call order",
+          );
+          for (const signal of signals) assert.equal(getEventListeners(signal, "abort").length, 0);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it("property: never over the limit, exact counts, FIFO starts among live calls, every call settles", async () => {
     const op = fc.oneof(
       {
