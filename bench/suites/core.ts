@@ -26,6 +26,34 @@ const suite: BenchSuite = {
       },
     },
     {
+      // What a task with its own signal costs, written by hand: a controller
+      // per call, kept so the call can be cancelled, and a reaction per call
+      // that records its outcome, a count to know when all have settled. The
+      // floor under spawn's figure (issue 13): what stays reachable per
+      // pending call is what the garbage collector pays for.
+      name: "hand loop: own AbortController + outcome per call",
+      run: () =>
+        new Promise<void>((resolve) => {
+          const controllers = new Array<AbortController>(N);
+          const outcomes = new Array<unknown>(N);
+          let pending = N;
+          for (let i = 0; i < N; i++) {
+            const controller = new AbortController();
+            controllers[i] = controller;
+            noopWithSignal(controller.signal).then(
+              (value) => {
+                outcomes[i] = value;
+                if (--pending === 0) resolve();
+              },
+              (error: unknown) => {
+                outcomes[i] = error;
+                if (--pending === 0) resolve();
+              },
+            );
+          }
+        }),
+    },
+    {
       name: "taskGroup + spawn",
       run: () =>
         taskGroup((tg) => {

@@ -1,4 +1,3 @@
-import { noop } from "../_internal/abort.js";
 import { expectFunction, expectSignal } from "../_internal/describe.js";
 import { instrument } from "../_internal/instrument.js";
 import { Scope } from "../_internal/scope.js";
@@ -51,13 +50,11 @@ export class TaskGroup implements AsyncDisposable {
   readonly #scope: Scope;
   readonly #outer: AbortSignal | undefined;
   #state: GroupState = "open";
-  #pending = 0;
   #spawned = 0;
   readonly #errors: unknown[] = [];
   // The error objects in #errors, so one failure rethrown by whoever awaited it is kept once.
   #seen: WeakSet<object> | undefined;
   #cancelledByUser = false;
-  #onIdle: (() => void) | undefined;
   #finishing: Promise<void> | undefined;
   // Tasks that have their own AbortController, so cancellation can reach them.
   #head: Task<unknown> | undefined;
@@ -81,9 +78,31 @@ export class TaskGroup implements AsyncDisposable {
     return this.#scope.signal;
   }
 
-  /** Number of tasks still running. */
+  /**
+   * Number of tasks still running (CONTRIBUTING rule 2: `active` is what is
+   * in use, `pending` what waits).
+   *
+   * @example
+   * ```ts
+   * import { sleep, taskGroup } from "aiokit";
+   * await taskGroup((tg) => {
+   *   tg.spawn((signal) => sleep(10, { signal }));
+   *   console.log(tg.activeCount); // 1
+   * });
+   * ```
+   */
+  get activeCount(): number {
+    return this.#scope.running;
+  }
+
+  /**
+   * Number of tasks still running.
+   *
+   * @deprecated Since 0.2.0: read {@link TaskGroup.activeCount} (the same
+   * number). Removed in 0.3.0.
+   */
   get pendingCount(): number {
-    return this.#pending;
+    return this.#scope.running;
   }
 
   /** Number of tasks spawned so far. */
@@ -126,7 +145,7 @@ export class TaskGroup implements AsyncDisposable {
       throw new Error(`Cannot spawn a task in ${this.#label()}: the group has finished`);
     }
     const task = new Task<Awaited<T>>(this, options?.name);
-    this.#pending++;
+    this.#scope.enter();
     this.#spawned++;
     const signal = this.#scope.signal;
     if (signal.aborted) task._cancelBeforeStart(signal.reason);
@@ -166,7 +185,7 @@ export class TaskGroup implements AsyncDisposable {
   toString(): string {
     const name = this.#name === undefined ? "" : ` "${this.#name}"`;
     const cancelling = this.cancelled && this.#state !== "finished" ? " cancelling" : "";
-    return `<TaskGroup${name} ${this.#state} tasks=${this.#pending} errors=${this.#errors.length}${cancelling}>`;
+    return `<TaskGroup${name} ${this.#state} tasks=${this.#scope.running} errors=${this.#errors.length}${cancelling}>`;
   }
 
   /** @internal The body of `taskGroup()` failed with `error`. */
@@ -188,7 +207,7 @@ export class TaskGroup implements AsyncDisposable {
   taskSettled(task: Task<unknown>, error: unknown, failed: boolean): void {
     this.#unlinkTask(task);
     if (failed) this.#fail(error, `task "${task.name}"`);
-    if (--this.#pending === 0) this.#onIdle?.();
+    this.#scope.exit();
   }
 
   /** @internal */
@@ -237,20 +256,11 @@ export class TaskGroup implements AsyncDisposable {
 
   async #finish(): Promise<void> {
     if (this.#state === "open") this.#state = "closing";
-    // A loop, not an if: between the last task settling and this continuation
-    // running, a callback of that task may spawn another one.
-    while (this.#pending > 0) {
-      await new Promise<void>((resolve) => {
-        this.#onIdle = resolve;
-      });
-      this.#onIdle = undefined;
-    }
-    this.#state = "finished";
-    // The group counts its own tasks rather than the scope's enter/exit: a
-    // callback of the last task may spawn another after the count hit zero
-    // (the loop above), which a scope that settles once cannot take. So the
-    // scope is closed empty, here, only to unlink the outer signal.
-    this.#scope.close(noop);
+    // Waits for every task, also one a callback of the last task spawns after
+    // the count hit zero; the group refuses new tasks from the settle on.
+    await this.#scope.closeWhenIdle(() => {
+      this.#state = "finished";
+    });
     instrument?.groupFinished(this);
     if (this.#errors.length > 0) throw new TaskGroupError(this.#errors, this.#name);
     if (this.#scope.parentAborted) throw this.#outer?.reason;

@@ -244,7 +244,8 @@ describe("taskGroup", () => {
       );
       await tg.join();
       assert.equal(lateDone, true);
-      assert.equal(tg.pendingCount, 0);
+      assert.equal(tg.activeCount, 0);
+      assert.equal(tg.pendingCount, 0, "the deprecated alias reads the same count");
     }, auto);
   });
 
@@ -602,6 +603,23 @@ describe("TaskGroup with await using", () => {
       assert.equal(childFinished, true);
       assert.equal(error, blockError);
     }, auto);
+  });
+
+  it("activeCount counts the running tasks; the deprecated pendingCount reads the same", async () => {
+    const tg = new TaskGroup();
+    const release: Array<() => void> = [];
+    const wait = () => new Promise<void>((resolve) => release.push(resolve));
+    tg.spawn(wait);
+    tg.spawn(wait);
+    tg.spawn(() => 1); // settles synchronously: never counted as running once spawn returns
+    assert.deepEqual([tg.activeCount, tg.pendingCount, tg.spawnedCount], [2, 2, 3]);
+    release[0]?.();
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.deepEqual([tg.activeCount, tg.pendingCount], [1, 1]);
+    release[1]?.();
+    await tg.join();
+    assert.deepEqual([tg.activeCount, tg.pendingCount], [0, 0]);
   });
 
   it("join() is idempotent and the group refuses new tasks afterwards", async () => {
