@@ -37,18 +37,22 @@ const suite: BenchSuite = {
           const controllers = new Array<AbortController>(N);
           const outcomes = new Array<unknown>(N);
           let pending = N;
+          // The reactions reach the controllers, as a cancel-all would: an
+          // array nothing reads after the loop is garbage V8 may drop early
+          // (measured on Node 24: ~128 B less per pending call, its controller and signal).
+          const settle = (i: number, outcome: unknown): void => {
+            outcomes[i] = outcome;
+            if (--pending === 0) {
+              controllers.fill(undefined as never);
+              resolve();
+            }
+          };
           for (let i = 0; i < N; i++) {
             const controller = new AbortController();
             controllers[i] = controller;
             noopWithSignal(controller.signal).then(
-              (value) => {
-                outcomes[i] = value;
-                if (--pending === 0) resolve();
-              },
-              (error: unknown) => {
-                outcomes[i] = error;
-                if (--pending === 0) resolve();
-              },
+              (value) => settle(i, value),
+              (error: unknown) => settle(i, error),
             );
           }
         }),
