@@ -102,7 +102,7 @@ export class TaskGroup implements AsyncDisposable {
    * number). Removed in 0.3.0.
    */
   get pendingCount(): number {
-    return this.#scope.running;
+    return this.activeCount;
   }
 
   /** Number of tasks spawned so far. */
