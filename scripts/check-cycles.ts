@@ -35,10 +35,11 @@ function importsOf(file: string): string[] {
  * READMEs say: paths relative to src/, a trailing slash for a whole folder.
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  "abort-listeners.ts": [],
   "clock.ts": [],
   "errors.ts": [],
   "deprecated.ts": ["clock.ts"],
-  "_internal/": ["errors.ts"],
+  "_internal/": ["abort-listeners.ts", "errors.ts"],
   "sync/": ["_internal/", "errors.ts"],
   "task/": ["_internal/", "clock.ts", "errors.ts"],
   "limit/": ["task/", "_internal/", "clock.ts", "errors.ts"],

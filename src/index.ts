@@ -5,6 +5,7 @@
  * @module aiokit
  */
 
+export { type AbortListener, addAbortListener, removeAbortListener } from "./abort-listeners.js";
 export { now } from "./clock.js";
 // Moved to aiokit/testing; deprecated aliases until 0.3.0.
 export { type Clock, getClock, realClock, setClock, type TimerHandle } from "./deprecated.js";

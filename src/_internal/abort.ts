@@ -3,64 +3,10 @@
  * its own remover, so a wait always undoes its registration when it ends.
  */
 
-/**
- * The abort listeners aiokit holds on one signal, behind a single real
- * listener. A signal shared by a group, a map() or a whole CLI run has one
- * waiter per call in flight, and an EventTarget walks its whole listener list
- * on every add and remove (to skip duplicates): 256 waiters made each
- * add/remove pair cost about 1 µs, 1,024 about 5 µs. A Set makes both O(1).
- */
-/** A function, or an object with `handleEvent` (so a waiter can be its own listener). */
-export type AbortListener = (() => void) | { handleEvent(): void };
+// The O(1) fan-out is public (aiokit's entry): the CLI and users need it too.
+export { type AbortListener, addAbortListener, removeAbortListener } from "../abort-listeners.js";
 
-interface Fanout {
-  readonly listeners: Set<AbortListener>;
-  readonly dispatch: () => void;
-}
-
-const fanouts = new WeakMap<AbortSignal, Fanout>();
-
-/**
- * Calls `listener` once when `signal` aborts, like
- * `signal.addEventListener("abort", listener, { once: true })` in O(1).
- * Adding the same function twice adds it once. A listener added after the
- * signal aborted is never called (check `signal.aborted` first).
- */
-export function addAbortListener(signal: AbortSignal, listener: AbortListener): void {
-  let fanout = fanouts.get(signal);
-  if (fanout === undefined) {
-    const listeners = new Set<AbortListener>();
-    const dispatch = (): void => {
-      // Live iteration: a listener removed by an earlier one is skipped, as on an EventTarget.
-      for (const each of listeners) {
-        try {
-          if (typeof each === "function") each();
-          else each.handleEvent();
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error; // reported like an EventTarget listener's error, after the others ran
-          });
-        }
-      }
-      listeners.clear();
-      if (fanouts.get(signal) === fanout) fanouts.delete(signal);
-    };
-    fanout = { listeners, dispatch };
-    fanouts.set(signal, fanout);
-    signal.addEventListener("abort", dispatch, { once: true });
-  }
-  fanout.listeners.add(listener);
-}
-
-/** Removes a listener added with {@link addAbortListener}; the real listener goes with the last one. */
-export function removeAbortListener(signal: AbortSignal, listener: AbortListener): void {
-  const fanout = fanouts.get(signal);
-  if (fanout === undefined || !fanout.listeners.delete(listener)) return;
-  if (fanout.listeners.size === 0) {
-    signal.removeEventListener("abort", fanout.dispatch);
-    fanouts.delete(signal);
-  }
-}
+import { addAbortListener, removeAbortListener } from "../abort-listeners.js";
 
 /** Calls `onAbort` once when `signal` aborts; returns a function that removes the listener. */
 export function onAbort(

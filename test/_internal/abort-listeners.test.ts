@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { addAbortListener, removeAbortListener } from "../../src/_internal/abort.js";
-import { limiter, sleep } from "../../src/index.js";
+import { addAbortListener, limiter, removeAbortListener, sleep } from "../../src/index.js";
 import { withVirtualClock } from "../../src/testing/index.js";
 
 const realListeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;

@@ -6,7 +6,7 @@
  * keeping up with a bare undici loop and not.
  */
 import type { Dispatcher } from "undici";
-import { TimeoutError } from "../../index.js";
+import { addAbortListener, removeAbortListener, TimeoutError } from "../../index.js";
 import { getClock } from "../../testing/index.js";
 import { DeadlineEntry, Deadlines } from "./deadlines.js";
 
@@ -88,7 +88,9 @@ class ExchangeHandler extends DeadlineEntry implements Dispatcher.DispatchHandle
     this.#keep = options.keep;
     this.#timeout = options.timeout;
     deadlines.add(this, options.deadline);
-    this.#signal.addEventListener("abort", this, { once: true });
+    // Every request in flight listens to one signal: O(1) through aiokit; the
+    // signal's own list is walked on each add and remove (~16% of the engine's time at -c 256).
+    addAbortListener(this.#signal, this);
   }
 
   expire(): void {
@@ -111,7 +113,7 @@ class ExchangeHandler extends DeadlineEntry implements Dispatcher.DispatchHandle
   #cleanup(): void {
     this.#ended = true;
     deadlines.remove(this);
-    this.#signal.removeEventListener("abort", this);
+    removeAbortListener(this.#signal, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

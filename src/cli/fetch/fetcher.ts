@@ -9,7 +9,6 @@ import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { type KeyedLimit, keyedLimiter, type RetryOptions, stream } from "../../index.js";
-import { sharedController } from "../shared-controller.js";
 import { Histogram } from "./histogram.js";
 import type { BadLine, FetchRequest } from "./input.js";
 import type { FetchOptions } from "./options.js";
@@ -139,7 +138,7 @@ class Job {
   readonly #out: NdjsonWriter;
   readonly #drain: AbortSignal;
   /** Ends the requests: on the second Ctrl-C, or when the output fails (no use going on). */
-  readonly #cancel = sharedController();
+  readonly #cancel = new AbortController();
   readonly #unlink: () => void;
   readonly #retry: RetryOptions;
   readonly #perHost: KeyedLimit<string> | undefined;
