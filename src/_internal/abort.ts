@@ -4,9 +4,9 @@
  */
 
 // The O(1) fan-out is public (aiokit's entry): the CLI and users need it too.
-export { type AbortListener, addAbortListener, removeAbortListener } from "../abort-listeners.js";
+import { type AbortListener, addAbortListener, removeAbortListener } from "../abort-listeners.js";
 
-import { addAbortListener, removeAbortListener } from "../abort-listeners.js";
+export { type AbortListener, addAbortListener, removeAbortListener };
 
 /** Calls `onAbort` once when `signal` aborts; returns a function that removes the listener. */
 export function onAbort(
