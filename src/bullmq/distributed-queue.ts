@@ -10,6 +10,7 @@ import {
   type Connection,
   checkVersion,
   connect,
+  connectionLost,
   ended,
   errorFromData,
   keys,
@@ -100,12 +101,16 @@ async function* runDistributed<I, O>(
   const queue = new bullmq.Queue(k.queue(id), { connection: redis as BullRedisOptions });
   queue.on("error", () => {}); // surfaced by the commands that fail
   let complete = false;
-  const lost = (): boolean => ended(client) || ended(reader);
+  let gone = false; // a connection gave up: cleaning up in Redis is pointless
+  const lost = (): boolean => gone || ended(client) || ended(reader);
   const guard = async <T>(p: Promise<T>): Promise<T> => {
     try {
       return await p;
     } catch (error) {
-      if (lost()) throw unavailable(redis, "producer", error);
+      if (connectionLost(error, client, reader)) {
+        gone = true;
+        throw unavailable(redis, "producer", error);
+      }
       throw error;
     }
   };
@@ -341,7 +346,7 @@ async function claim(
     }
     return state === "running";
   } catch (error) {
-    if (ended(client)) throw unavailable(redis, "producer", error);
+    if (connectionLost(error, client)) throw unavailable(redis, "producer", error);
     throw error;
   }
 }

@@ -68,9 +68,17 @@ export class RedisUnavailableError extends Error {
   override readonly name = "RedisUnavailableError";
 }
 
-/** A client that rejects every pending and future command once ioredis gives up reconnecting. */
+/**
+ * A client that rejects every pending and future command once ioredis gives
+ * up reconnecting. Named `aiokit-<what>` (unless the options name it), so
+ * `CLIENT LIST` tells aiokit's connections from BullMQ's.
+ */
 export function connect(options: RedisOptions, what: string): Redis {
-  const client = new ioredis.Redis({ ...options, lazyConnect: false } as never);
+  const client = new ioredis.Redis({
+    connectionName: `aiokit-${what.replaceAll(" ", "-")}`,
+    ...options,
+    lazyConnect: false,
+  } as never);
   client.on("error", () => {}); // reported through "end" and the commands' rejections
   return Object.assign(client, { aiokitWhat: what });
 }
@@ -79,6 +87,22 @@ export function connect(options: RedisOptions, what: string): Redis {
 export function ended(client: Redis): boolean {
   return client.status === "end";
 }
+
+/**
+ * Whether a command failed because Redis went away for good: one of
+ * `clients` ended, or `error` is the one ioredis (and BullMQ) rejects with
+ * once a connection gave up. The error matters on its own: BullMQ's queues
+ * and workers have connections of their own, and each gives up on its own
+ * schedule, so theirs may end while `clients` are still reconnecting. No
+ * connection is closed on purpose while it is in use, so that error means
+ * a lost one.
+ */
+export function connectionLost(error: unknown, ...clients: readonly Redis[]): boolean {
+  return clients.some(ended) || (error instanceof Error && error.message === CONNECTION_CLOSED);
+}
+
+/** What ioredis's and BullMQ's commands reject with on a connection that gave up. */
+const CONNECTION_CLOSED = "Connection is closed.";
 
 /** The error for a client that ended. */
 export function unavailable(

@@ -2,7 +2,14 @@ import type { RedisOptions as BullRedisOptions } from "bullmq";
 import { describe } from "../_internal/describe.js";
 import { bullmq } from "./deps.js";
 import { cleanup } from "./distributed-queue.js";
-import { type Connection, connect, ended, keys, redisOptions, unavailable } from "./redis.js";
+import {
+  type Connection,
+  connect,
+  connectionLost,
+  keys,
+  redisOptions,
+  unavailable,
+} from "./redis.js";
 import { expectName } from "./task.js";
 
 /** One run of a distributed queue, as {@link listRuns} sees it. */
@@ -121,7 +128,7 @@ async function withClient<T>(
   try {
     return await use(client, redis);
   } catch (error) {
-    if (ended(client)) throw unavailable(redis, "runs", error);
+    if (connectionLost(error, client)) throw unavailable(redis, "runs", error);
     throw error;
   } finally {
     client.disconnect();

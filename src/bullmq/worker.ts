@@ -8,9 +8,11 @@ import {
   type Connection,
   checkVersion,
   connect,
+  connectionLost,
   ended,
   errorToData,
   keys,
+  type RedisUnavailableError,
   redisOptions,
   unavailable,
 } from "./redis.js";
@@ -52,7 +54,8 @@ const POLL = 250; // ms between looks at the runs: bounds how fast a cancel is s
  * `signal` aborts: resolves once the running jobs are done, or, when
  * `cancelSignal` aborts, handed back to the queue for another worker. A run's cancellation reaches its
  * running jobs here within a second. Rejects with a `RedisUnavailableError`
- * when Redis goes away and does not come back.
+ * when Redis goes away and does not come back, for any of its connections
+ * (its own and its BullMQ workers').
  *
  * Crash recovery is BullMQ's: a job whose worker died is taken again by
  * another worker after about `lockDuration` plus one or two
@@ -107,6 +110,7 @@ export async function runWorker(
   const ignored = new Set<string>(); // runs of tasks this worker does not have
   const stop = new AbortController();
   const hard = new AbortController();
+  let lost: RedisUnavailableError | undefined; // a BullMQ worker's own connection gave up
   const onStop = (): void => stop.abort();
   const onCancel = (): void => {
     hard.abort(new CancelledError("The worker was stopped"));
@@ -143,6 +147,18 @@ export async function runWorker(
       },
     );
     worker.on("error", () => {}); // Redis errors surface through `client`
+    // But not when the BullMQ worker's own connection gives up before
+    // `client` does: it then fetches no more jobs, and says nothing. Fail
+    // instead of idling, as for a lost `client`.
+    void worker.getBackend().client.then(
+      (connection) =>
+        connection.once("end", () => {
+          if (stop.signal.aborted || served.get(runId)?.worker !== worker) return;
+          lost ??= unavailable(redis, "worker");
+          stop.abort();
+        }),
+      () => {},
+    );
     served.set(runId, { worker, cancel: run.cancel, closed: Promise.resolve() });
   };
 
@@ -162,7 +178,7 @@ export async function runWorker(
 
   try {
     await checkVersion(client, redis).catch((error: unknown) => {
-      throw ended(client) ? unavailable(redis, "worker", error) : error;
+      throw connectionLost(error, client) ? unavailable(redis, "worker", error) : error;
     });
     while (!stop.signal.aborted) {
       if (ended(client)) throw unavailable(redis, "worker");
@@ -175,7 +191,7 @@ export async function runWorker(
           if (meta.state === "running") serve(runId, meta);
         }
       } catch (error) {
-        if (ended(client)) throw unavailable(redis, "worker", error);
+        if (connectionLost(error, client)) throw unavailable(redis, "worker", error);
         throw error;
       }
       const active = new Set(runs);
@@ -183,6 +199,7 @@ export async function runWorker(
       for (const runId of ignored) if (!active.has(runId)) ignored.delete(runId);
       await sleep(POLL, { signal: stop.signal }).catch(() => {});
     }
+    if (lost !== undefined) throw lost;
     // Stop: no new jobs; running ones finish, or on a second abort go back.
     await Promise.all(
       [...served.values()].map((s) => {

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { distributedQueue, type Outcome } from "aiokit/bullmq";
+import { distributedQueue, type Outcome, runWorker } from "aiokit/bullmq";
 import { Redis } from "ioredis";
-import { startWorker, TestServer, type WorkerProcess } from "../fixtures/bullmq-harness.js";
+import { poll, startWorker, TestServer, type WorkerProcess } from "../fixtures/bullmq-harness.js";
 import { square, type Visit, visit } from "../fixtures/bullmq-tasks.js";
 import { type RedisServer, startRedis } from "../fixtures/redis-server.js";
 
@@ -330,4 +330,103 @@ describe("distributedQueue failures", () => {
       await own.stop();
     }
   });
+
+  // Each connection gives up on its own schedule: BullMQ's queues and workers
+  // have connections of their own, which may end while aiokit's own ones are
+  // still reconnecting. Here BullMQ's are killed for good (no retries) while
+  // aiokit's live on: the run and the worker must still say Redis is lost,
+  // not ioredis's bare "Connection is closed.", and never hang.
+  it("fails the producer with RedisUnavailableError when BullMQ's own connection gives up first", {
+    timeout: 30_000,
+  }, async () => {
+    const own = await startRedis();
+    const probe = new Redis(own.port, "127.0.0.1", { connectionName: "probe" });
+    try {
+      const queue = distributedQueue("gives-up", { connection: noRetries(own.port) });
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const inputs = (async function* () {
+        yield 1;
+        await gate;
+        yield 2;
+      })();
+      const run = collect(queue.run(inputs, square));
+      await poll(async () => {
+        const keys = await probe.keys("bull:*:wait");
+        return keys.length > 0 && (await probe.llen(keys[0] as string)) > 0;
+      }, "the first job to reach Redis");
+      await killBullmqConnections(probe);
+      release();
+      await assert.rejects(run, {
+        name: "RedisUnavailableError",
+        message: /Lost the connection to Redis at 127\.0\.0\.1:\d+ \(producer\)/,
+      });
+      await poll(
+        async () => !(await clientList(probe)).includes(" name=aiokit-"),
+        "the producer to close",
+      );
+    } finally {
+      probe.disconnect();
+      await own.stop();
+    }
+  });
+
+  it("fails the worker with RedisUnavailableError when BullMQ's own connection gives up first", {
+    timeout: 30_000,
+  }, async () => {
+    const own = await startRedis();
+    const probe = new Redis(own.port, "127.0.0.1", { connectionName: "probe" });
+    const stop = new AbortController();
+    try {
+      const served = runWorker("gives-up", [square], {
+        connection: noRetries(own.port),
+        signal: stop.signal,
+      });
+      served.catch(() => {}); // asserted below, once it has had cause to fail
+      const queue = distributedQueue("gives-up", { connection: own.url });
+      // A run the worker is serving (its input is not done): its BullMQ
+      // worker is connected, and would stay idle were its connection lost.
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const inputs = (async function* () {
+        yield 3;
+        await gate;
+        yield 4;
+      })();
+      const run = queue.run(inputs, square)[Symbol.asyncIterator]();
+      assert.equal(((await run.next()).value as Outcome<number>).status, "fulfilled");
+      await killBullmqConnections(probe);
+      await assert.rejects(served, {
+        name: "RedisUnavailableError",
+        message: /Lost the connection to Redis at 127\.0\.0\.1:\d+ \(worker\)/,
+      });
+      release();
+      await run.return?.();
+    } finally {
+      stop.abort();
+      probe.disconnect();
+      await own.stop();
+    }
+  });
 });
+
+/** ioredis options that give up at the first lost connection. */
+const noRetries = (port: number) => ({ host: "127.0.0.1", port, retryStrategy: () => null });
+
+async function clientList(probe: Redis): Promise<string> {
+  return (await probe.client("LIST")) as string;
+}
+
+/** Kills every connection to Redis but aiokit's own (`aiokit-…`) and the probe's. */
+async function killBullmqConnections(probe: Redis): Promise<void> {
+  const ids = (await clientList(probe))
+    .split("\n")
+    .filter((line) => line.startsWith("id=") && !/ name=(aiokit-|probe )/.test(line))
+    .map((line) => /^id=(\d+)/.exec(line)?.[1] as string);
+  assert.ok(ids.length > 0, "no BullMQ connection to kill");
+  for (const id of ids) await probe.client("KILL", "ID", id);
+}
