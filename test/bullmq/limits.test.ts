@@ -343,15 +343,7 @@ describe("distributedQueue failures", () => {
     const probe = new Redis(own.port, "127.0.0.1", { connectionName: "probe" });
     try {
       const queue = distributedQueue("gives-up", { connection: noRetries(own.port) });
-      let release = (): void => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const inputs = (async function* () {
-        yield 1;
-        await gate;
-        yield 2;
-      })();
+      const { inputs, release } = gated(1, 2);
       const run = collect(queue.run(inputs, square));
       await poll(async () => {
         const keys = await probe.keys("bull:*:wait");
@@ -388,15 +380,7 @@ describe("distributedQueue failures", () => {
       const queue = distributedQueue("gives-up", { connection: own.url });
       // A run the worker is serving (its input is not done): its BullMQ
       // worker is connected, and would stay idle were its connection lost.
-      let release = (): void => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const inputs = (async function* () {
-        yield 3;
-        await gate;
-        yield 4;
-      })();
+      const { inputs, release } = gated(3, 4);
       const run = queue.run(inputs, square)[Symbol.asyncIterator]();
       assert.equal(((await run.next()).value as Outcome<number>).status, "fulfilled");
       await killBullmqConnections(probe);
@@ -413,6 +397,20 @@ describe("distributedQueue failures", () => {
     }
   });
 });
+
+/** An input that yields `first`, then `second` once released. */
+function gated<T>(first: T, second: T): { inputs: AsyncGenerator<T>; release: () => void } {
+  let release = (): void => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const inputs = (async function* () {
+    yield first;
+    await gate;
+    yield second;
+  })();
+  return { inputs, release };
+}
 
 /** ioredis options that give up at the first lost connection. */
 const noRetries = (port: number) => ({ host: "127.0.0.1", port, retryStrategy: () => null });
